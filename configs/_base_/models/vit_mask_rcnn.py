@@ -1,0 +1,46 @@
+# ViTDet-style Mask R-CNN: mmpretrain ViT-B/16 -> SimpleFPN -> mmdet Mask R-CNN
+# heads (RPN with 2 convs, 4conv-1fc box head, mask head; LN2d in neck and
+# heads). Built on mmdet's own Mask R-CNN base so only the differences live here.
+_base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
+
+norm_cfg = dict(type='mmpretrain.LN2d', eps=1e-6)
+pretrained = ('https://download.openmmlab.com/mmclassification/v0/vit/finetune/'
+              'vit-base-p16_in21k-pre-3rdparty_ft-64xb64_in1k-384_20210928-98e8652b.pth')
+
+model = dict(
+    data_preprocessor=dict(pad_size_divisor=32, pad_mask=True),
+    backbone=dict(
+        _delete_=True,
+        type='mmpretrain.VisionTransformer',
+        arch='base',
+        img_size=640,            # pos-embed grid; resized at run time for other sizes
+        patch_size=16,
+        out_type='featmap',      # (B, C, H/16, W/16), cls token dropped from the map
+        with_cls_token=True,     # keeps pretrained pos-embed layouts loadable
+        drop_path_rate=0.1,
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    neck=dict(
+        _delete_=True,
+        type='SimpleFPN',
+        backbone_channel=768,
+        out_channels=256,
+        num_outs=5,
+        norm_cfg=norm_cfg),
+    rpn_head=dict(num_convs=2),
+    roi_head=dict(
+        bbox_roi_extractor=dict(
+            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=2)),
+        bbox_head=dict(
+            type='Shared4Conv1FCBBoxHead', conv_out_channels=256,
+            norm_cfg=norm_cfg, num_classes=1),
+        mask_roi_extractor=dict(
+            roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2)),
+        mask_head=dict(norm_cfg=norm_cfg, num_classes=1)),
+    # Penn-Fudan images hold at most ~15 people: fewer proposals and samples
+    # than COCO's 2000/512 lose nothing and halve the RoI work.
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=2000, max_per_img=1000),
+        rcnn=dict(sampler=dict(num=256))),
+    test_cfg=dict(
+        rpn=dict(nms_pre=500, max_per_img=300),
+        rcnn=dict(max_per_img=50)))

@@ -1,0 +1,44 @@
+# CPU config: DeiT-tiny-size ViT (192-d, 12 blocks) from random init at 384 px,
+# with narrower neck/heads (128 channels, 2-conv mask head, 2-fc box head) and
+# fewer sampled RoIs, so a 2-core machine learns something in ~10 minutes
+# (`make demo`). Far below GPU training with pretrained weights; for a CPU
+# fine-tune from ImageNet set model.backbone.init_cfg to the DeiT-tiny checkpoint
+# https://download.openmmlab.com/mmclassification/v0/deit/deit-tiny_pt-4xb256_in1k_20220218-13b382a0.pth
+_base_ = './vit_mrcnn_pennfudan.py'
+
+image_size = (384, 384)
+# input size: rewrite the size-dependent steps of the base pipelines
+train_pipeline = [dict(t, **{k: image_size for k in ('scale', 'crop_size', 'size') if k in t})
+                  for t in _base_.train_pipeline]
+test_pipeline = [dict(t, **{k: image_size for k in ('scale', ) if k in t})
+                 for t in _base_.test_pipeline]
+train_dataloader = dict(batch_size=4, num_workers=2, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+ch = 128
+model = dict(
+    backbone=dict(arch='deit-tiny', img_size=image_size[0], drop_path_rate=0.0,
+                  init_cfg=None),
+    neck=dict(backbone_channel=192, out_channels=ch),
+    rpn_head=dict(in_channels=ch, feat_channels=ch),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=ch),
+        bbox_head=dict(type='Shared2FCBBoxHead', in_channels=ch, fc_out_channels=512),
+        mask_roi_extractor=dict(out_channels=ch),
+        mask_head=dict(num_convs=2, in_channels=ch, conv_out_channels=ch)),
+    train_cfg=dict(rcnn=dict(sampler=dict(num=128))))
+
+max_epochs = 8
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
+         eta_min_ratio=0.05, convert_to_iter_based=True),
+]
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(lr=4e-4, weight_decay=0.05),
+    paramwise_cfg=dict(layer_decay_rate=1.0))   # from scratch: no layer decay
+auto_scale_lr = dict(base_batch_size=4)
+default_hooks = dict(logger=dict(interval=5))

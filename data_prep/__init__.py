@@ -1,0 +1,5 @@
+"""Dataset preparation tools of pennfudan-vit.
+
+``python data_prep/pennfudan_to_coco.py`` converts the Penn-Fudan pedestrian
+dataset to COCO instance-segmentation JSON files (see ``docs/data.md``).
+"""

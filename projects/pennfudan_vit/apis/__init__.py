@@ -1,0 +1,8 @@
+from .config_checks import (ConfigCheckError, check_dataset_files, set_data_root,
+                            validate_cfg_options)
+from .work_dir import atomic_write_json, guard_work_dir
+
+__all__ = [
+    'ConfigCheckError', 'atomic_write_json', 'check_dataset_files', 'guard_work_dir',
+    'set_data_root', 'validate_cfg_options'
+]

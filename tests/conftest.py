@@ -1,0 +1,43 @@
+"""Shared pytest fixtures: repo paths, registered modules, converted data."""
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / 'shared' / 'data' / 'PennFudanPed'
+
+if str(ROOT) not in sys.path:  # `import data_prep`
+    sys.path.insert(0, str(ROOT))
+
+from helpers import run_tool  # noqa: E402
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _registered():
+    """Register mmdet + plugin modules once, with mmdet as the default scope."""
+    pytest.importorskip('mmdet')
+    import pennfudan_vit  # noqa: F401
+    from mmdet.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope='session')
+def pennfudan_src() -> Path:
+    if not (SHARED_DATA / 'PNGImages').is_dir():
+        pytest.skip(f'Penn-Fudan copy not found at {SHARED_DATA}')
+    return SHARED_DATA
+
+
+@pytest.fixture(scope='session')
+def coco_data(tmp_path_factory, pennfudan_src) -> Path:
+    """The real Penn-Fudan, converted once for the session."""
+    out = tmp_path_factory.mktemp('pennfudan')
+    run_tool('data_prep/pennfudan_to_coco.py', '--src', pennfudan_src, '--out', out,
+             '--overwrite', '--folds', '2')
+    return out

@@ -1,0 +1,61 @@
+"""Helpers shared by the tests (importable as `helpers`)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+CPU_CONFIG = str(ROOT / 'configs' / 'deit-tiny_mrcnn_pennfudan_cpu.py')
+S = '(128,128)'
+# A tiny, deterministic run of the CPU config: 8 train images at 128 px, 2 epochs.
+TINY_OPTIONS = [
+    'train_dataloader.dataset.indices=8', 'train_dataloader.batch_size=2',
+    'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+    f'train_dataloader.dataset.pipeline.3.scale={S}',
+    f'train_dataloader.dataset.pipeline.4.crop_size={S}',
+    f'train_dataloader.dataset.pipeline.6.size={S}',
+    'val_dataloader.dataset.indices=2', 'val_dataloader.num_workers=0',
+    'val_dataloader.persistent_workers=False',
+    f'val_dataloader.dataset.pipeline.1.scale={S}',
+    'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+    f'test_dataloader.dataset.pipeline.1.scale={S}',
+    'model.backbone.img_size=128', 'train_cfg.max_epochs=2',
+    'randomness.deterministic=True', 'default_hooks.logger.interval=1',
+]
+
+
+def run_tool(*args, check=True, timeout=600, env=None):
+    """Run a tool with the project interpreter from the repo root."""
+    proc = subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
+                             f'{proc.stderr[-5000:]}')
+    return proc
+
+
+
+def make_det_batch(h: int = 64, w: int = 96, n_img: int = 1, with_gt: bool = True):
+    """A data batch as mmdet dataloaders yield it (uint8 images, data samples)."""
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.mask import BitmapMasks
+    from mmengine.structures import InstanceData
+    g = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for _ in range(n_img):
+        inputs.append(torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=g))
+        s = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
+                                        scale_factor=(1., 1.), img_id=0))
+        if with_gt:
+            masks = torch.zeros(2, h, w, dtype=torch.uint8)
+            masks[0, 8:40, 10:30] = 1
+            masks[1, 20:60, 50:80] = 1
+            gt = InstanceData()
+            gt.bboxes = torch.tensor([[10., 8., 30., 40.], [50., 20., 80., 60.]])
+            gt.labels = torch.tensor([0, 0])
+            gt.masks = BitmapMasks(masks.numpy(), h, w)
+            s.gt_instances = gt
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The CPU main job (`make demo`): data -> train the CPU config -> test (COCO
+# bbox/segm mAP with bootstrap intervals) -> loss/mAP curves -> qualitative grid.
+# About 15 minutes on 2 cores. Re-running resumes the same work dir.
+#
+#   SRC=../shared/data/PennFudanPed bash tools/demo_cpu.sh     (or --download)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+PY="${PY:-.venv/bin/python}"
+SRC="${SRC:-../shared/data/PennFudanPed}"
+DATA="${DATA:-data/pennfudan}"
+CONFIG="${CONFIG:-configs/deit-tiny_mrcnn_pennfudan_cpu.py}"
+WORK="${WORK:-work_dirs/demo_cpu}"
+T0=$(date +%s)
+step() { printf '\n[demo] (%ss) %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+
+[ -x "$PY" ] || { echo "[demo] no $PY: run 'make setup' first" >&2; exit 1; }
+
+step "1/5 data: $SRC -> $DATA"
+if [ -f "$DATA/annotations/instances_test.json" ]; then
+  echo "[demo] $DATA already converted (delete it or run make data to redo)"
+elif [ "$SRC" = "--download" ]; then
+  "$PY" data_prep/pennfudan_to_coco.py --download --out "$DATA" --folds 5
+else
+  "$PY" data_prep/pennfudan_to_coco.py --src "$SRC" --out "$DATA" --folds 5
+fi
+
+step "2/5 train $CONFIG -> $WORK"
+RESUME=()
+ls "$WORK"/*.pth >/dev/null 2>&1 && RESUME=(--resume)
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK" --data-root "$DATA" "${RESUME[@]}"
+
+CKPT=$(ls -t "$WORK"/best_coco_segm_mAP_epoch_*.pth 2>/dev/null | head -n 1)
+[ -n "$CKPT" ] || CKPT="$WORK/$(cat "$WORK/last_checkpoint" | xargs basename)"
+step "3/5 test $CKPT on the test split"
+"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK" --data-root "$DATA" 2>&1 \
+  | tee "$WORK/test_output.txt" | grep -E "Average Precision|bbox_mAP|segm_mAP|\[test\]|95%|error" || true
+[ "${PIPESTATUS[0]}" = 0 ] || { echo "[demo] test failed, see $WORK/test_output.txt" >&2; exit 1; }
+
+step "4/5 curves"
+"$PY" tools/plot_curves.py "$WORK" --out "$WORK/curves.png"
+
+step "5/5 qualitative grid (test split)"
+"$PY" tools/qualitative_grid.py "$CONFIG" "$CKPT" --data-root "$DATA" --n 6 --out "$WORK/grid_test.png"
+
+METRICS=$(ls -td "$WORK"/test_*/ | head -n 1)metrics.json
+step "done in $(( $(date +%s) - T0 )) s"
+cat <<EOM
+  checkpoint : $CKPT
+  metrics    : $METRICS
+  curves     : $WORK/curves.png
+  grid       : $WORK/grid_test.png
+EOM

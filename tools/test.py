@@ -1,0 +1,119 @@
+"""Evaluate a checkpoint: COCO bbox + segm mAP with a bootstrap 95% interval.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out preds.pkl]
+        [--show-dir DIR] [--bootstrap N] [--data-root DIR] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,slurm}]
+
+Each run writes into its own folder ``WORK_DIR/test_<time>/``: the COCO result
+files (``results.bbox.json``, ``results.segm.json``), ``metrics.json`` (COCOeval
+stats and, unless ``--bootstrap 0``, the bootstrap intervals) and the log.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+from mmengine.config import Config, DictAction
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a detector')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the test folder is created')
+    parser.add_argument('--out', help='dump raw predictions to this pickle file')
+    parser.add_argument('--show-dir', help='save painted predictions to WORK_DIR/test_<time>/SHOW_DIR')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='score threshold for --show-dir pictures')
+    parser.add_argument('--bootstrap', type=int, default=1000,
+                        help='bootstrap replicates for 95%% intervals (0: off)')
+    parser.add_argument('--seed', type=int, default=0, help='bootstrap seed')
+    parser.add_argument('--data-root', help='dataset root (converter output)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings; keys must exist')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_cfg(args: argparse.Namespace) -> Config:
+    import torch
+
+    from pennfudan_vit.apis import check_dataset_files, set_data_root, validate_cfg_options
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config} does not exist')
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
+    cfg = Config.fromfile(args.config)
+    validate_cfg_options(cfg, args.cfg_options)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.data_root:
+        set_data_root(cfg, args.data_root)
+    cfg.launcher = args.launcher
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    # a fresh folder per test run: earlier results are never overwritten
+    cfg.work_dir = osp.join(work_dir, time.strftime('test_%Y%m%d_%H%M%S'))
+    cfg.load_from = args.checkpoint
+    cfg.model.setdefault('backbone', {}).pop('init_cfg', None)  # weights come from the checkpoint
+    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
+    for ev in evaluators:
+        if ev.get('type') == 'CocoMetric':
+            ev['outfile_prefix'] = osp.join(cfg.work_dir, 'results')
+    if args.out:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {args.out}')
+        evaluators.append(dict(type='DumpDetResults', out_file_path=args.out))
+    cfg.test_evaluator = evaluators
+    if args.show_dir:
+        vis = cfg.default_hooks.visualization
+        vis.update(draw=True, test_out_dir=args.show_dir, score_thr=args.score_thr, interval=1)
+    check_dataset_files(cfg, ['test_dataloader'])
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    import pennfudan_vit  # noqa: F401  (registers modules, safe torch.load globals)
+    from mmdet.utils import register_all_modules
+    from mmengine.dist import get_rank
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from pennfudan_vit.apis import ConfigCheckError, atomic_write_json
+    register_all_modules(init_default_scope=False)
+    try:
+        cfg = build_cfg(args)
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    except (ConfigCheckError, FileNotFoundError, ValueError, KeyError, TypeError) as e:
+        sys.exit(f'error: {e}')
+    metrics = runner.test()
+    if get_rank() != 0:
+        return
+    report = dict(config=args.config, checkpoint=osp.abspath(args.checkpoint),
+                  metrics={k: float(v) for k, v in metrics.items()})
+    coco_ev = next(ev for ev in cfg.test_evaluator if ev.get('type') == 'CocoMetric')
+    prefix = coco_ev['outfile_prefix']
+    report['result_files'] = {t: f'{prefix}.{t}.json' for t in ('bbox', 'segm')
+                              if osp.isfile(f'{prefix}.{t}.json')}
+    if args.bootstrap > 0 and report['result_files']:
+        from pennfudan_vit.evaluation import bootstrap_result_files
+        report['bootstrap'] = bootstrap_result_files(
+            coco_ev['ann_file'], report['result_files'], n=args.bootstrap, seed=args.seed)
+    out = osp.join(cfg.work_dir, 'metrics.json')
+    atomic_write_json(out, report)
+    print(f'\n[test] metrics: {out}')
+    for t, path in report['result_files'].items():
+        print(f'[test] {t} results: {path}')
+
+
+if __name__ == '__main__':
+    main()
