@@ -22,6 +22,13 @@ def _registered():
     register_all_modules(init_default_scope=True)
 
 
+@pytest.fixture(autouse=True)
+def _mmdet_scope():
+    """Each test starts in mmdet's scope (a Runner elsewhere may have switched it)."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+
+
 @pytest.fixture(scope='session')
 def repo_root() -> Path:
     return ROOT

@@ -64,7 +64,8 @@ def test_with_mmpretrain_vit_any_size(hw):
     from mmdet.registry import MODELS
     vit = MODELS.build(dict(type='mmpretrain.VisionTransformer', arch='deit-tiny',
                             img_size=64, patch_size=16, out_type='featmap',
-                            with_cls_token=True)).eval()
+                            with_cls_token=True))
+    vit.eval()  # (mmpretrain's train() returns None, so no chaining)
     neck = SimpleFPN(backbone_channel=192, out_channels=32)
     pre = DetDataPreprocessor(pad_size_divisor=32)
     from mmdet.structures import DetDataSample

@@ -8,9 +8,13 @@ scalars inside it), so ``--resume`` and ``load_from`` fail with
 
 Instead of switching the protection off (``weights_only=False`` everywhere), we
 allow-list exactly those classes with ``torch.serialization.add_safe_globals``.
-Anything else in a checkpoint is still refused by torch's safe unpickler.
+``HistoryBuffer`` also pickles its statistics methods as
+``getattr(HistoryBuffer, 'mean')``; the pickled name ``builtins.getattr`` is
+mapped to a restricted getattr that resolves only those methods. Anything else
+in a checkpoint is still refused by torch's safe unpickler.
 """
-from typing import List
+import pickle
+from typing import Any, List
 
 import numpy as np
 import torch
@@ -28,10 +32,21 @@ def _numpy_globals() -> List[object]:
     return [_reconstruct, scalar, np.ndarray, np.dtype, *dtype_classes]
 
 
-def mmengine_safe_globals() -> List[object]:
-    """The classes an mmengine Runner checkpoint needs besides tensors."""
+def history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` limited to the methods of mmengine's ``HistoryBuffer``."""
     from mmengine.logging.history_buffer import HistoryBuffer
-    return [HistoryBuffer, *_numpy_globals()]
+    if obj is HistoryBuffer and callable(vars(HistoryBuffer).get(name)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'weights_only load refused getattr({obj!r}, {name!r}): only '
+        f'HistoryBuffer methods may be resolved this way')
+
+
+def mmengine_safe_globals() -> List[object]:
+    """What an mmengine Runner checkpoint needs besides tensors: classes, and
+    ``(callable, pickled_name)`` pairs for names that map to a safer callable."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer, *_numpy_globals(), (history_buffer_getattr, 'builtins.getattr')]
 
 
 def register_mmengine_safe_globals() -> None:
