@@ -14,11 +14,8 @@ file is written (atomically) only after everything succeeded.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 try:
@@ -28,11 +25,9 @@ except ModuleNotFoundError as e:  # not installed: use the checkout
         raise
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'projects'))
 
-from pennfudan_vit.evaluation.bootstrap import (  # noqa: E402
-    METRICS, BootstrapResult, EvalInputError, PairedBootstrapResult,
-    bootstrap_from_eval, evaluate_per_image, load_gt, paired_diff_from_evals)
-
-IOU_TYPES = ('bbox', 'segm')
+from pennfudan_vit.apis import atomic_write_json  # noqa: E402
+from pennfudan_vit.evaluation import EvalInputError  # noqa: E402
+from pennfudan_vit.evaluation.report import IOU_TYPES, bootstrap_report  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,92 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _fmt(x: float) -> str:
-    return 'n/a' if x is None or not math.isfinite(x) else f'{x:.4f}'
-
-
-def format_result(res: BootstrapResult, source: str) -> str:
-    """Table: metric, point estimate, interval, bootstrap std."""
-    pct = f'{res.confidence:.0%} CI'
-    lines = [
-        f'{res.iou_type}: {source}  ({res.num_images} images, '
-        f'{res.n} bootstrap replicates, seed {res.seed})',
-        f'  {"metric":<7}{"point":>9}   {pct:<20}{"boot std":>9}',
-    ]
-    for name in METRICS:
-        m = res.metrics[name]
-        ci = f'[{_fmt(m.lower)}, {_fmt(m.upper)}]'
-        lines.append(f'  {name:<7}{_fmt(m.point):>9}   {ci:<20}'
-                     f'{_fmt(m.std):>9}')
-    excl = res.metrics['AP'].n_excluded
-    if excl:
-        lines.append(f'  ({excl} replicates without ground truth excluded)')
-    return '\n'.join(lines)
-
-
-def format_diff(res: PairedBootstrapResult, base: str) -> str:
-    """Table of the paired difference B - A."""
-    pct = f'{res.confidence:.0%} CI'
-    lines = [
-        f'{res.iou_type}: this run (B) - {base} (A), paired bootstrap '
-        f'({res.n} replicates, seed {res.seed})',
-        f'  {"metric":<7}{"A":>8}{"B":>8}{"B-A":>9}   {pct:<20}'
-        f'{"P(B>A)":>7}',
-    ]
-    for name in METRICS:
-        d = res.metrics[name]
-        ci = f'[{_fmt(d.lower)}, {_fmt(d.upper)}]'
-        frac = 'n/a' if not math.isfinite(d.frac_b_better) else \
-            f'{d.frac_b_better:.3f}'
-        lines.append(f'  {name:<7}{_fmt(d.point_a):>8}{_fmt(d.point_b):>8}'
-                     f'{_fmt(d.point):>9}   {ci:<20}{frac:>7}')
-    return '\n'.join(lines)
-
-
-def write_json_atomic(path: str, obj: dict) -> None:
-    """Write via a temp file + rename so a failure never leaves a partial."""
-    text = json.dumps(obj, indent=2, allow_nan=False)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix='.eval_ci.', suffix='.tmp',
-                               dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text + '\n')
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def run(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """Evaluate everything; return the JSON report and the printed tables."""
-    gt = load_gt(args.gt)
-    report: dict = {
-        'gt': args.gt, 'n': args.n, 'seed': args.seed,
-        'confidence': args.confidence, 'num_images': len(gt.getImgIds())
-    }
-    tables = []
-    compare: dict = {}
-    for iou_type in IOU_TYPES:
-        path = getattr(args, iou_type)
-        if not path:
-            continue
-        pie = evaluate_per_image(gt, path, iou_type)
-        res = bootstrap_from_eval(pie, args.n, args.seed, args.confidence)
-        report[iou_type] = dict(res.to_dict(), results=path)
-        tables.append(format_result(res, path))
-        if args.compare:
-            base_path = f'{args.compare}.{iou_type}.json'
-            pie_base = evaluate_per_image(gt, base_path, iou_type)
-            diff = paired_diff_from_evals(pie_base, pie, args.n, args.seed,
-                                          args.confidence)
-            compare[iou_type] = dict(diff.to_dict(), results_a=base_path,
-                                     results_b=path)
-            tables.append(format_diff(diff, base_path))
-    if args.compare:
-        report['compare'] = dict(compare, baseline_prefix=args.compare)
-    return report, tables
+    files = {t: getattr(args, t) for t in IOU_TYPES if getattr(args, t)}
+    report, tables = bootstrap_report(args.gt, files, args.n, args.seed, args.confidence,
+                                      args.compare)
+    return dict(report, gt=args.gt), tables
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f'eval_ci: error: {e}', file=sys.stderr)
         return 2
     try:
-        write_json_atomic(args.out, report)
+        atomic_write_json(args.out, report)
     except OSError as e:
         print(f'eval_ci: error: {args.out}: cannot write report '
               f'({e.strerror or e})', file=sys.stderr)

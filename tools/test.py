@@ -104,12 +104,15 @@ def main() -> None:
     prefix = coco_ev['outfile_prefix']
     report['result_files'] = {t: f'{prefix}.{t}.json' for t in ('bbox', 'segm')
                               if osp.isfile(f'{prefix}.{t}.json')}
+    tables = []
     if args.bootstrap > 0 and report['result_files']:
-        from pennfudan_vit.evaluation import bootstrap_result_files
-        report['bootstrap'] = bootstrap_result_files(
+        from pennfudan_vit.evaluation.report import bootstrap_report
+        report['bootstrap'], tables = bootstrap_report(
             coco_ev['ann_file'], report['result_files'], n=args.bootstrap, seed=args.seed)
     out = osp.join(cfg.work_dir, 'metrics.json')
     atomic_write_json(out, report)
+    print('\n[test] COCOeval over the whole split, 95% bootstrap intervals over its images:')
+    print('\n'.join(tables) if tables else '[test] (bootstrap off)')
     print(f'\n[test] metrics: {out}')
     for t, path in report['result_files'].items():
         print(f'[test] {t} results: {path}')
