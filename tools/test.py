@@ -9,12 +9,13 @@ files (``results.bbox.json``, ``results.segm.json``), ``metrics.json`` (COCOeval
 stats and, unless ``--bootstrap 0``, the bootstrap intervals) and the log.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import time
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
+
+from pennfudan_vit.apis import add_config_args
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,37 +30,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--bootstrap', type=int, default=1000,
                         help='bootstrap replicates for 95%% intervals (0: off)')
     parser.add_argument('--seed', type=int, default=0, help='bootstrap seed')
-    parser.add_argument('--data-root', help='dataset root (converter output)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings; keys must exist')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_config_args(parser)
+    return parser.parse_args()
 
 
 def build_cfg(args: argparse.Namespace) -> Config:
-    import torch
-
-    from pennfudan_vit.apis import check_dataset_files, set_data_root, validate_cfg_options
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config} does not exist')
+    """Load the config for testing ``args.checkpoint`` into a fresh folder."""
+    from pennfudan_vit.apis import check_dataset_files, default_work_dir, load_config
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
-    cfg = Config.fromfile(args.config)
-    validate_cfg_options(cfg, args.cfg_options)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
-    work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.cfg_options, args.data_root, args.launcher,
+                      args.local_rank)
+    work_dir = default_work_dir(cfg, args.config, args.work_dir)
     # a fresh folder per test run: earlier results are never overwritten
     cfg.work_dir = osp.join(work_dir, time.strftime('test_%Y%m%d_%H%M%S'))
     cfg.load_from = args.checkpoint
@@ -85,15 +67,13 @@ def main() -> None:
     import pennfudan_vit  # noqa: F401  (registers modules, safe torch.load globals)
     from mmdet.utils import register_all_modules
     from mmengine.dist import get_rank
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
 
-    from pennfudan_vit.apis import ConfigCheckError, atomic_write_json
+    from pennfudan_vit.apis import TOOL_ERRORS, atomic_write_json, build_runner
     register_all_modules(init_default_scope=False)
     try:
         cfg = build_cfg(args)
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    except (ConfigCheckError, FileNotFoundError, ValueError, KeyError, TypeError) as e:
+        runner = build_runner(cfg)
+    except TOOL_ERRORS as e:
         sys.exit(f'error: {e}')
     metrics = runner.test()
     if get_rank() != 0:

@@ -7,11 +7,12 @@
 Multi-GPU: ``bash tools/dist_train.sh CONFIG NUM_GPUS [args]`` (torchrun).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
+
+from pennfudan_vit.apis import add_config_args
 
 
 def parse_args() -> argparse.Namespace:
@@ -25,38 +26,19 @@ def parse_args() -> argparse.Namespace:
         '--resume', nargs='?', type=str, const='auto',
         help='resume from CKPT, or from the latest checkpoint in the work dir '
         'when no path is given')
-    parser.add_argument('--data-root', help='dataset root (converter output) for every split')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. train_cfg.max_epochs=2; keys must exist')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_config_args(parser)
+    return parser.parse_args()
 
 
 def build_cfg(args: argparse.Namespace) -> Config:
     """Load the config and apply the command line, validating as we go."""
     import torch
 
-    from pennfudan_vit.apis import (check_dataset_files, guard_work_dir, set_data_root,
-                                    validate_cfg_options)
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config} does not exist')
-    cfg = Config.fromfile(args.config)
-    validate_cfg_options(cfg, args.cfg_options)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    from pennfudan_vit.apis import (check_dataset_files, default_work_dir, guard_work_dir,
+                                    load_config)
+    cfg = load_config(args.config, args.cfg_options, args.data_root, args.launcher,
+                      args.local_rank)
+    cfg.work_dir = default_work_dir(cfg, args.config, args.work_dir)
 
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -86,20 +68,21 @@ def main() -> None:
     args = parse_args()
     import pennfudan_vit  # noqa: F401  (registers modules, safe torch.load globals)
     from mmdet.utils import register_all_modules
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
 
-    from pennfudan_vit.apis import ConfigCheckError
+    from pennfudan_vit.apis import TOOL_ERRORS, build_runner
     register_all_modules(init_default_scope=False)
     try:
-        cfg = build_cfg(args)
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    except (ConfigCheckError, FileNotFoundError, ValueError, KeyError, TypeError) as e:
+        runner = build_runner(build_cfg(args))
+    except TOOL_ERRORS as e:
         sys.exit(f'error: {e}')
     try:
         runner.train()
     except pennfudan_vit.CheckpointDownloadError as e:
         sys.exit(f'error: {e}')
+    except TypeError as e:  # loops, hooks and optimizers are built lazily in train()
+        if 'unexpected keyword argument' not in str(e):
+            raise
+        sys.exit(f'error: {e} (check the config and --cfg-options keys)')
 
 
 if __name__ == '__main__':

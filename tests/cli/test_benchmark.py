@@ -1,0 +1,151 @@
+"""tools/benchmark.py on real Penn-Fudan images (tiny CPU runs): the JSON record's
+figures exist, are positive and agree with each other; the main config runs
+without its pretrained weights; bad input gets one-line errors. No speed asserts."""
+import importlib.util
+import json
+import math
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from helpers import CPU_CONFIG, ROOT, run_tool
+
+MAIN_CONFIG = str(ROOT / 'configs' / 'vit_mrcnn_pennfudan.py')
+# one thread: the tests share a small machine; threads change no figure's meaning
+TINY = ['--input-size', '128', '128', '--iters', '2', '--warmup', '1', '--batch-size', '2',
+        '--threads', '1']
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location('benchmark', ROOT / 'tools' / 'benchmark.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _bench(*args):
+    proc = run_tool('tools/benchmark.py', *args)
+    return json.loads(proc.stdout.strip().splitlines()[-1]), proc
+
+
+def _positive(x):
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def _check_stats(stats, n):
+    assert stats['n'] == n
+    for key in ('median', 'q1', 'q3', 'p90', 'min', 'max', 'mean'):
+        assert _positive(stats[key]), (key, stats)
+    assert stats['min'] <= stats['q1'] <= stats['median'] <= stats['q3'] <= stats['max']
+    assert stats['iqr'] == pytest.approx(stats['q3'] - stats['q1'])
+
+
+def _check_env(rec):
+    assert rec['device'] == 'cpu' and rec['device_name']
+    assert isinstance(rec['threads'], int) and rec['threads'] >= 1
+    for lib in ('torch', 'mmcv', 'mmdet', 'mmengine'):
+        assert rec['versions'][lib]
+    assert _positive(rec['max_rss_mib']) and _positive(rec['params_m'])
+
+
+def _check_infer(infer, batch, iters, max_dets):
+    _check_stats(infer['latency_ms_batch1'], iters)
+    _check_stats(infer['sec_per_batch'], iters)
+    assert infer['latency_ms_batch1']['p90'] >= infer['latency_ms_batch1']['median']
+    assert infer['batch_size'] == batch
+    assert infer['img_per_s'] == pytest.approx(batch / infer['sec_per_batch']['median'])
+    assert _positive(infer['data_s_per_batch']['median'])
+    assert 0 <= infer['detections_per_img'] <= max_dets
+    assert infer['precision'] == 'float32' and infer['cuda_max_allocated_mib'] is None
+
+
+def test_cpu_config_train_and_infer(coco_data, tmp_path):
+    out = tmp_path / 'bench.json'
+    rec, proc = _bench(CPU_CONFIG, '--data-root', coco_data, *TINY, '--mode', 'both',
+                       '--profile', '--out', out)
+    assert json.loads(out.read_text()) == rec
+    assert rec['config_name'] == 'deit-tiny_mrcnn_pennfudan_cpu' and rec['mode'] == 'both'
+    assert (rec['input_size'], rec['batch_size'], rec['iters'], rec['warmup']) == ([128, 128],
+                                                                                    2, 2, 1)
+    _check_env(rec)
+    max_dets = Config.fromfile(CPU_CONFIG).model.test_cfg.rcnn.max_per_img
+    _check_infer(rec['infer'], 2, 2, max_dets)
+
+    train = rec['train']
+    _check_stats(train['sec_per_iter'], 2)
+    assert train['img_per_s'] == pytest.approx(2 / train['sec_per_iter']['median'])
+    lo, hi = train['img_per_s_range']
+    assert lo <= train['img_per_s'] <= hi
+    assert _positive(train['data_s_per_batch']['median'])
+    assert math.isfinite(train['loss_first']) and math.isfinite(train['loss_last'])
+    assert (train['optim_wrapper'], train['precision']) == ('OptimWrapper', 'float32')
+    # inference runs first; RSS peaks only grow
+    assert 0 < rec['infer']['max_rss_mib'] <= train['max_rss_mib'] <= rec['max_rss_mib']
+
+    for phase in ('train', 'infer'):
+        prof = rec[phase]['profile']
+        assert prof['iters'] == 2 and 0 < len(prof['top_cpu']) <= 15
+        assert all(r['name'] and r['self_cpu_ms'] >= 0 for r in prof['top_cpu'])
+        stages = {s['stage'] for s in prof['stages_forward']}
+        assert {'backbone', 'neck', 'rpn_head', 'roi_head.mask_head'} <= stages
+        assert f'{phase} profile' in proc.stdout
+    assert 'train s/iter' in proc.stdout and 'infer ms/img (batch 1' in proc.stdout
+
+
+def test_main_config_runs_without_pretrained_weights(coco_data):
+    rec, proc = _bench(MAIN_CONFIG, '--data-root', coco_data, '--input-size', '128', '128',
+                       '--mode', 'infer', '--iters', '1', '--warmup', '0', '--batch-size', '2',
+                       '--threads', '1')
+    assert 'dropped pretrained init (model.backbone.init_cfg)' in proc.stderr
+    assert rec['config_name'] == 'vit_mrcnn_pennfudan' and rec['mode'] == 'infer'
+    assert 'train' not in rec and rec['input_size'] == [128, 128]
+    _check_env(rec)
+    max_dets = Config.fromfile(MAIN_CONFIG).model.test_cfg.rcnn.max_per_img
+    _check_infer(rec['infer'], 2, 1, max_dets)
+
+
+def test_data_loader_mode(coco_data):
+    rec, _ = _bench(CPU_CONFIG, '--data-root', coco_data, *TINY, '--mode', 'data',
+                    '--cfg-options', 'train_dataloader.num_workers=1',
+                    'train_dataloader.pin_memory=True', 'train_dataloader.dataset.indices=16')
+    data = rec['data']
+    assert (data['num_workers'], data['pin_memory'], data['batch_size']) == (1, True, 2)
+    _check_stats(data['sec_per_batch'], 2)
+    assert _positive(data['epoch_start_s']) and _positive(data['epoch_restart_s'])
+    assert data['img_per_s'] == pytest.approx(2 / data['sec_per_batch']['median'])
+    assert 'train' not in rec and 'infer' not in rec
+
+
+@pytest.mark.parametrize('args, message', [
+    pytest.param(['--device', 'cuda'], 'CUDA is not available', id='cuda'),
+    pytest.param(['--data-root', '/nonexistent/pennfudan'], 'data root', id='data-root'),
+])
+def test_one_line_errors(args, message):
+    if args[0] == '--device' and torch.cuda.is_available():
+        pytest.skip('CUDA is available here')
+    proc = run_tool('tools/benchmark.py', CPU_CONFIG, *args, check=False)
+    last = proc.stderr.strip().splitlines()[-1]
+    assert proc.returncode != 0 and last.startswith('error: ') and message in last, proc.stderr
+    assert not proc.stdout.strip().endswith('}')
+
+
+def test_input_size_rewrites_pipelines_and_backbone():
+    tool = _load_tool()
+    cfg = Config.fromfile(MAIN_CONFIG)
+    tool.set_input_size(cfg, 96, 160)
+    train = cfg.train_dataloader.dataset.pipeline
+    assert train[3].scale == (160, 96) and train[6].size == (160, 96)
+    # a non-square crop cannot be an (min, max) range: it becomes a fixed H x W crop
+    assert train[4].crop_type == 'absolute' and train[4].crop_size == (160, 96)
+    assert cfg.test_dataloader.dataset.pipeline[1].scale == (160, 96)
+    assert cfg.model.backbone.img_size == (96, 160)
+    assert tool.pipeline_size(cfg, 'train_dataloader') == [96, 160]
+
+    cfg = Config.fromfile(MAIN_CONFIG)
+    tool.set_input_size(cfg, 128, 128)
+    assert cfg.train_dataloader.dataset.pipeline[4].crop_type == 'absolute_range'
+    assert cfg.train_dataloader.dataset.pipeline[4].crop_size == (128, 128)
+    assert cfg.model.backbone.img_size == 128
+    assert tool.drop_pretrained_init(cfg.model) == ['model.backbone.init_cfg']
+    assert cfg.model.backbone.init_cfg is None and tool.drop_pretrained_init(cfg.model) == []
