@@ -49,9 +49,9 @@ TOP_OPS = 15
 # forward ranges labelled in --profile output (attribute paths of a two-stage detector)
 STAGES = ('backbone', 'neck', 'rpn_head', 'roi_head.bbox_roi_extractor', 'roi_head.bbox_head',
           'roi_head.mask_roi_extractor', 'roi_head.mask_head')
-# pipeline steps that fix the input size: transform type -> (key, axis order)
-SIZE_STEPS = {'Resize': ('scale', 'wh'), 'RandomResize': ('scale', 'wh'),
-              'Pad': ('size', 'wh'), 'RandomCrop': ('crop_size', 'wh')}
+# pipeline steps that fix the input size: transform type -> key, all (w, h) in mmdet 3.x
+SIZE_STEPS = {'Resize': 'scale', 'RandomResize': 'scale', 'Pad': 'size',
+              'RandomCrop': 'crop_size'}
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -78,8 +78,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--checkpoint', help='load these weights (default: random init)')
     parser.add_argument('--threads', type=int, help='torch intra-op threads')
     parser.add_argument('--profile', action='store_true',
-                        help=f'profile min(iters, {PROFILE_ITERS}) more iterations: top-{TOP_OPS} ops by '
-                        'self time and forward time per model stage')
+                        help=f'profile min(iters, {PROFILE_ITERS}) more iterations: top-{TOP_OPS} '
+                        'ops by self time and forward time per model stage')
     parser.add_argument('--out', help='also write the JSON result to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings; keys must exist')
@@ -121,9 +121,9 @@ def set_input_size(cfg: Config, h: int, w: int) -> None:
         changed = 0
         for step in _leaf_dataset(cfg[name].dataset).get('pipeline', []):
             kind = _type_name(step)
-            if kind not in SIZE_STEPS or step.get(SIZE_STEPS[kind][0]) is None:
+            key = SIZE_STEPS.get(kind)
+            if key is None or step.get(key) is None:
                 continue
-            key, _ = SIZE_STEPS[kind]
             if kind == 'RandomCrop':
                 crop_type = step.get('crop_type', 'absolute')
                 if crop_type.startswith('relative'):
@@ -151,8 +151,8 @@ def pipeline_size(cfg: Config, name: str) -> Optional[List[int]]:
     size = None
     for step in _leaf_dataset(cfg[name].dataset).get('pipeline', []):
         kind = _type_name(step)
-        if kind in SIZE_STEPS and kind != 'RandomCrop' and step.get(SIZE_STEPS[kind][0]):
-            value = step[SIZE_STEPS[kind][0]]
+        if kind in SIZE_STEPS and kind != 'RandomCrop' and step.get(SIZE_STEPS[kind]):
+            value = step[SIZE_STEPS[kind]]
             size = [value, value] if isinstance(value, int) else [value[1], value[0]]
     return size
 
@@ -180,33 +180,41 @@ def drop_pretrained_init(node: Any, path: str = 'model') -> List[str]:
     return dropped
 
 
-def build_cfg(args: argparse.Namespace) -> Tuple[Config, List[str]]:
-    """Load the config, apply the command line and check the data; return notes."""
-    from pennfudan_vit.apis import check_dataset_files, set_data_root, validate_cfg_options
+def check_paths(args: argparse.Namespace) -> None:
+    """Fail fast, before the heavy imports, on a missing config, data root or checkpoint."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} does not exist')
     if args.data_root and not osp.isdir(args.data_root):
         raise FileNotFoundError(f'data root {args.data_root} does not exist')
     if args.checkpoint and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
-    cfg = Config.fromfile(args.config)
+
+
+def build_cfg(args: argparse.Namespace) -> Tuple[Config, List[str]]:
+    """Load the config, apply the command line and check the data; return notes."""
+    from pennfudan_vit.apis import check_dataset_files, load_config
+    check_paths(args)
+    options = dict(args.cfg_options or {})
     # a DataLoader argument the configs leave at its default, settable for ablations
-    cfg.train_dataloader.setdefault('pin_memory', False)
-    validate_cfg_options(cfg, args.cfg_options)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
+    pin_memory = options.pop('train_dataloader.pin_memory', None)
+    cfg = load_config(args.config, options, args.data_root)
+    if pin_memory is not None:
+        cfg.train_dataloader.pin_memory = bool(pin_memory)
     notes = []
     dropped = drop_pretrained_init(cfg.model)
-    if dropped:
+    if dropped and args.mode != 'data':
         notes.append(f'dropped pretrained init ({", ".join(dropped)}): speed needs no weights')
-    notes.append(f'weights from {args.checkpoint}' if args.checkpoint else
-                 'random weights: inference detections saturate test_cfg.rcnn.max_per_img')
+    if args.mode != 'data':
+        notes.append(f'weights from {args.checkpoint}' if args.checkpoint else
+                     'random weights: inference detections saturate test_cfg.rcnn.max_per_img')
     if args.input_size:
         set_input_size(cfg, *args.input_size)
     if args.batch_size:
         cfg.train_dataloader.batch_size = args.batch_size
+    loader = cfg.train_dataloader
+    if loader.get('persistent_workers') and not loader.get('num_workers'):
+        loader.persistent_workers = False   # a DataLoader error otherwise
+        notes.append('num_workers=0: persistent_workers set to False')
     splits = {'train': ['train_dataloader'], 'data': ['train_dataloader'],
               'infer': ['test_dataloader']}.get(args.mode, ['train_dataloader', 'test_dataloader'])
     check_dataset_files(cfg, splits)
@@ -656,6 +664,10 @@ def format_table(res: Dict[str, Any]) -> str:
 
 def main() -> None:
     args = parse_args()
+    try:
+        check_paths(args)
+    except FileNotFoundError as e:
+        sys.exit(f'error: {e}')
     import torch
     if args.device == 'cuda' and not torch.cuda.is_available():
         sys.exit(f'error: --device cuda but CUDA is not available (torch {torch.__version__}, '
@@ -673,14 +685,14 @@ def main() -> None:
     from mmengine.runner import load_checkpoint, set_random_seed
     from mmengine.utils import import_modules_from_strings
 
-    from pennfudan_vit.apis import ConfigCheckError, atomic_write_json
+    from pennfudan_vit.apis import TOOL_ERRORS, ConfigCheckError, atomic_write_json
     register_all_modules(init_default_scope=True)
     MMLogger.get_instance('benchmark', log_level='WARNING')  # keep stdout for the results
     try:
         cfg, notes = build_cfg(args)
         if cfg.get('custom_imports'):
             import_modules_from_strings(**cfg.custom_imports)
-    except (ConfigCheckError, FileNotFoundError, ValueError, KeyError, TypeError) as e:
+    except TOOL_ERRORS as e:
         sys.exit(f'error: {e}')
     for note in notes:
         print(f'[benchmark] {note}', file=sys.stderr)
@@ -701,15 +713,24 @@ def main() -> None:
         time=time.strftime('%Y-%m-%dT%H:%M:%S%z'))
     record.update(environment(device))
     record['threads'] = torch.get_num_threads()
-    try:
-        if args.mode == 'data':
-            record['data'] = bench_loader(cfg, args)
-        else:
+    model = None
+    if args.mode != 'data':
+        try:
             model = MODELS.build(cfg.model)
             model.init_weights()
-            if args.checkpoint:
+        except TOOL_ERRORS as e:
+            sys.exit(f'error: model: {e}')
+        if args.checkpoint:
+            try:
                 load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True,
                                 logger='current')
+            except Exception as e:  # not a checkpoint, unsafe pickle or other keys
+                sys.exit(f'error: cannot load checkpoint {args.checkpoint}: '
+                         f'{" ".join(str(e).split())[:300]}')
+    try:
+        if model is None:
+            record['data'] = bench_loader(cfg, args)
+        else:
             model.to(device)
             if args.channels_last:
                 model.to(memory_format=torch.channels_last)

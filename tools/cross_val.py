@@ -226,6 +226,10 @@ def prepare(args: argparse.Namespace) -> CrossVal:
         raise CrossValError(str(e)) from e
     merged = copy.deepcopy(cfg)
     merged.merge_from_dict(user)
+    if args.checkpoint == 'best' and not (merged.get('default_hooks') or {}).get(
+            'checkpoint', {}).get('save_best'):
+        raise CrossValError('--checkpoint best: the config keeps no best checkpoint '
+                            '(default_hooks.checkpoint.save_best); use --checkpoint last')
     data_root = args.data_root or merged.get('data_root')
     if not data_root:
         raise CrossValError('the config has no data_root: pass --data-root DIR')
@@ -251,8 +255,8 @@ def prepare(args: argparse.Namespace) -> CrossVal:
         except ConfigCheckError as e:
             raise CrossValError(str(e)) from e
     if any(key.startswith('test_dataloader.dataset.indices') for key in user):
-        print('[cross_val] warning: test_dataloader.dataset.indices evaluates only a subset '
-              'of every held-out fold', flush=True)
+        print('[cross_val] warning: test_dataloader.dataset.indices: every evaluation sees '
+              'only a subset of its split', flush=True)
     return cv
 
 
@@ -487,7 +491,7 @@ def main() -> None:
     try:
         cv = prepare(args)
         os.makedirs(cv.work_dir, exist_ok=True)
-        lock = open(osp.join(cv.work_dir, '.cv_lock'), 'w')
+        lock = open(osp.join(cv.work_dir, '.cv_lock'), 'a')  # 'a': leaves its mtime alone
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -1,6 +1,7 @@
 """tools/benchmark.py on real Penn-Fudan images (tiny CPU runs): the JSON record's
-figures exist, are positive and agree with each other; the main config runs
-without its pretrained weights; bad input gets one-line errors. No speed asserts."""
+figures exist, are positive and agree with each other; checkpoints load; the main
+config runs without its pretrained weights; bad input gets one-line errors.
+No assertion on speed."""
 import importlib.util
 import json
 import math
@@ -22,6 +23,21 @@ def _load_tool():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope='module')
+def cpu_checkpoint(tmp_path_factory):
+    """Weights of the CPU config's model at 128 px, saved as mmengine does."""
+    import mmpretrain.models  # noqa: F401  (the backbone's registry)
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(CPU_CONFIG)
+    cfg.model.backbone.img_size = 128
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    path = tmp_path_factory.mktemp('ckpt') / 'model.pth'
+    torch.save(dict(meta={}, state_dict=model.state_dict()), path)
+    return path
 
 
 def _bench(*args):
@@ -60,11 +76,13 @@ def _check_infer(infer, batch, iters, max_dets):
     assert infer['precision'] == 'float32' and infer['cuda_max_allocated_mib'] is None
 
 
-def test_cpu_config_train_and_infer(coco_data, tmp_path):
+def test_cpu_config_train_and_infer(coco_data, cpu_checkpoint, tmp_path):
     out = tmp_path / 'bench.json'
     rec, proc = _bench(CPU_CONFIG, '--data-root', coco_data, *TINY, '--mode', 'both',
-                       '--profile', '--out', out)
+                       '--profile', '--out', out, '--checkpoint', cpu_checkpoint)
     assert json.loads(out.read_text()) == rec
+    assert f'weights from {cpu_checkpoint}' in proc.stderr
+    assert rec['checkpoint'] == str(cpu_checkpoint)
     assert rec['config_name'] == 'deit-tiny_mrcnn_pennfudan_cpu' and rec['mode'] == 'both'
     assert (rec['input_size'], rec['batch_size'], rec['iters'], rec['warmup']) == ([128, 128],
                                                                                     2, 2, 1)
@@ -98,6 +116,7 @@ def test_main_config_runs_without_pretrained_weights(coco_data):
                        '--mode', 'infer', '--iters', '1', '--warmup', '0', '--batch-size', '2',
                        '--threads', '1')
     assert 'dropped pretrained init (model.backbone.init_cfg)' in proc.stderr
+    assert 'random weights' in proc.stderr and rec['checkpoint'] is None
     assert rec['config_name'] == 'vit_mrcnn_pennfudan' and rec['mode'] == 'infer'
     assert 'train' not in rec and rec['input_size'] == [128, 128]
     _check_env(rec)

@@ -131,3 +131,26 @@ def test_ddp_two_processes_gloo(coco_data, tmp_path):
     assert (tmp_path / 'epoch_1.pth').exists()
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert 'world_size: 2' in log or 'Distributed launcher: pytorch' in log
+
+
+def test_infer_plot_and_grid_tools(full_run, coco_data, tmp_path):
+    ckpt = full_run / 'epoch_2.pth'
+    imgs = sorted((coco_data / 'PNGImages').iterdir())[:2]
+    folder = tmp_path / 'imgs'
+    folder.mkdir()
+    for p in imgs:
+        (folder / p.name).symlink_to(p.resolve())
+    run_tool('tools/infer.py', CPU_CONFIG, ckpt, f'{folder}/*.png', '--out-dir',
+             tmp_path / 'infer', '--score-thr', '0.0', '--device', 'cpu')
+    for p in imgs:
+        assert (tmp_path / 'infer' / 'vis' / p.name).stat().st_size > 0
+        pred = json.loads((tmp_path / 'infer' / 'preds' / f'{p.stem}.json').read_text())
+        assert {'bboxes', 'scores', 'labels'} <= set(pred)
+    missing = run_tool('tools/infer.py', CPU_CONFIG, ckpt, tmp_path / 'nothing', check=False)
+    assert missing.returncode != 0 and 'nothing' in missing.stderr.splitlines()[-1]
+
+    run_tool('tools/plot_curves.py', full_run, '--out', tmp_path / 'curves.png')
+    assert (tmp_path / 'curves.png').read_bytes()[:4] == b'\x89PNG'
+    run_tool('tools/qualitative_grid.py', CPU_CONFIG, ckpt, '--data-root', coco_data,
+             '--n', '2', '--score-thr', '0.0', '--out', tmp_path / 'grid.png')
+    assert (tmp_path / 'grid.png').read_bytes()[:4] == b'\x89PNG'

@@ -65,6 +65,7 @@ def _datasets(dataset: ConfigDict) -> Iterable[ConfigDict]:
 def set_data_root(cfg: Config, data_root: str) -> None:
     """Point every split's dataset and evaluator JSON at ``data_root``."""
     data_root = osp.join(data_root, '')
+    old_cfg_root = cfg.get('data_root') or ''
     for name in SPLIT_DATALOADERS:
         if cfg.get(name) is None:
             continue
@@ -79,8 +80,11 @@ def set_data_root(cfg: Config, data_root: str) -> None:
         if evaluators is None:
             continue
         for ev in evaluators if isinstance(evaluators, list) else [evaluators]:
-            if ev.get('ann_file'):
-                ev['ann_file'] = osp.join(data_root, 'annotations', osp.basename(ev['ann_file']))
+            ann = ev.get('ann_file')
+            if ann:
+                rel = (ann[len(old_cfg_root):] if old_cfg_root and ann.startswith(old_cfg_root)
+                       else osp.join('annotations', osp.basename(ann)))
+                ev['ann_file'] = osp.join(data_root, rel)
     cfg['data_root'] = data_root
 
 

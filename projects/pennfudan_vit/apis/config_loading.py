@@ -44,8 +44,14 @@ def load_config(config: str, cfg_options: Optional[Dict[str, object]] = None,
         set_data_root(cfg, data_root)
     cfg.launcher = launcher
     if launcher != 'none' and not torch.cuda.is_available():
-        # CPU-only distributed runs (tests, laptops) need gloo instead of nccl
+        # CPU-only distributed runs (tests, laptops): gloo instead of nccl, and
+        # DDP over CPU modules takes no device_ids
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+        wrapper = cfg.get('model_wrapper_cfg') or dict(
+            type='MMDistributedDataParallel', broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+        wrapper['device_ids'] = None
+        cfg.model_wrapper_cfg = wrapper
     return cfg
 
 
@@ -57,6 +63,13 @@ def default_work_dir(cfg: Config, config: str, work_dir: Optional[str] = None) -
 
 def build_runner(cfg: Config):
     """An mmengine Runner (or the config's ``runner_type``) from ``cfg``."""
+    import torch
+    import torch.distributed as dist
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    if (cfg.get('launcher') == 'pytorch' and not torch.cuda.is_available()
+            and not dist.is_initialized()):
+        # mmengine's init_dist calls torch.cuda.set_device first; on a CPU-only
+        # machine start the (gloo) process group here and mmengine reuses it
+        dist.init_process_group(backend='gloo')
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

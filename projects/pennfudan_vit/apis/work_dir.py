@@ -28,6 +28,9 @@ def atomic_write_json(path: str, obj: Any) -> None:
         with os.fdopen(fd, 'w') as f:
             json.dump(obj, f, indent=2, sort_keys=True)
             f.write('\n')
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are for everyone
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):
