@@ -4,7 +4,7 @@
         [--iters N] [--warmup N] [--mode {train,infer,both,data}]
         [--input-size H W] [--data-root DIR] [--amp] [--channels-last]
         [--checkpoint CKPT] [--threads N] [--profile] [--out JSON]
-        [--cfg-options k=v ...]
+        [--reference torchvision] [--cfg-options k=v ...]
 
 Real Penn-Fudan images go through the config's own pipelines and data
 preprocessor. Batches are built once before timing, so step times exclude
@@ -16,6 +16,11 @@ workers) alone. ``both`` runs inference first, then training.
   clipping) with the config's optimizer wrapper; no lr schedule, no hooks.
 * infer: ``model.test_step`` in eval mode under ``torch.inference_mode``:
   latency at batch 1 and throughput at ``--batch-size``.
+
+``--reference torchvision`` also times, in the same run and on the same
+prebuilt batches, the torchvision Mask R-CNN reference of
+``tools/torchvision_reference.py`` (same ViT, simple feature pyramid,
+torchvision defaults; random init, float32) and reports speed-up ratios.
 
 Without ``--checkpoint`` the weights are random (pretrained ``init_cfg`` is
 dropped): detections then saturate ``test_cfg.rcnn.max_per_img``, an upper
@@ -46,6 +51,8 @@ if TYPE_CHECKING:
 POOL_MAX = 16        # distinct prebuilt batches per measurement; iterations cycle through them
 PROFILE_ITERS = 3    # at most, recorded by --profile after the timed iterations
 TOP_OPS = 15
+# speed-ups over the torchvision reference that the issue asks for (printed, not enforced)
+REFERENCE_TARGETS = dict(train=1.5, infer_latency=3.0)
 # forward ranges labelled in --profile output (attribute paths of a two-stage detector)
 STAGES = ('backbone', 'neck', 'rpn_head', 'roi_head.bbox_roi_extractor', 'roi_head.bbox_head',
           'roi_head.mask_roi_extractor', 'roi_head.mask_head')
@@ -81,6 +88,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help=f'profile min(iters, {PROFILE_ITERS}) more iterations: top-{TOP_OPS} '
                         'ops by self time and forward time per model stage')
     parser.add_argument('--out', help='also write the JSON result to this file')
+    parser.add_argument('--reference', choices=['torchvision'],
+                        help='also time the torchvision Mask R-CNN reference (same ViT, simple '
+                        'feature pyramid; tools/torchvision_reference.py) on the same batches '
+                        'and report speed-ups')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings; keys must exist')
     args = parser.parse_args(argv)
@@ -94,6 +105,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(f'--input-size must be at least 32 x 32, got {args.input_size}')
     if args.out and osp.isdir(args.out):
         parser.error(f'--out {args.out} is a directory; give a file path')
+    if args.reference:
+        # the reference is random-init float32: compare like with like
+        for flag, given in (('--mode data', args.mode == 'data'), ('--amp', args.amp),
+                            ('--checkpoint', bool(args.checkpoint))):
+            if given:
+                parser.error(f'--reference compares random-init float32 models; '
+                             f'drop {flag}')
     return args
 
 
@@ -521,13 +539,19 @@ def _reset_cuda_peak(device: str) -> None:
 
 
 def bench_infer(model: nn.Module, cfg: Config, args: argparse.Namespace, device: str,
-                batch_size: int) -> Dict[str, Any]:
-    """Latency at batch 1 and throughput at ``batch_size`` of ``model.test_step``."""
+                batch_size: int, pools: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Latency at batch 1 and throughput at ``batch_size`` of ``model.test_step``.
+
+    ``pools``, if given, receives the prebuilt batches (``infer_singles``,
+    ``infer_batches``) for the reference.
+    """
     import torch
     dataset = build_dataset(cfg.test_dataloader.dataset)
     num = min(args.warmup + args.iters, POOL_MAX)
     singles, data_s1 = build_batches(dataset, 1, num)
     batches, data_sn = build_batches(dataset, batch_size, num)
+    if pools is not None:
+        pools.update(infer_singles=singles, infer_batches=batches)
     _reset_cuda_peak(device)
     model.eval()
     autocast = autocast_context(device, args.amp)
@@ -556,10 +580,15 @@ def bench_infer(model: nn.Module, cfg: Config, args: argparse.Namespace, device:
 
 
 def bench_train(model: nn.Module, cfg: Config, args: argparse.Namespace, device: str,
-                batch_size: int) -> Dict[str, Any]:
-    """Seconds per ``model.train_step`` (forward, backward, optimizer step)."""
+                batch_size: int, pools: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Seconds per ``model.train_step`` (forward, backward, optimizer step).
+
+    ``pools``, if given, receives the prebuilt batches (``train_batches``).
+    """
     dataset = build_dataset(cfg.train_dataloader.dataset)
     batches, data_s = build_batches(dataset, batch_size, min(args.warmup + args.iters, POOL_MAX))
+    if pools is not None:
+        pools['train_batches'] = batches
     optim_wrapper, precision = build_optim_wrapper(model, cfg, device, args.amp)
     _reset_cuda_peak(device)
     model.train()
@@ -620,6 +649,134 @@ def bench_loader(cfg: Config, args: argparse.Namespace) -> Dict[str, Any]:
                 img_per_s=bs / sec['median'], max_rss_mib=max_rss_mib())
 
 
+# ----------------------------------------------------------------------------- reference
+
+
+def load_reference_module() -> Any:
+    """``tools/torchvision_reference.py``, imported by path (tools/ is no package)."""
+    import importlib.util
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'torchvision_reference.py')
+    spec = importlib.util.spec_from_file_location('torchvision_reference', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def reference_backbone_args(cfg: Config) -> Dict[str, Any]:
+    """The config's ViT settings (arch, patch size, drop path), for an equal backbone."""
+    from pennfudan_vit.apis import ConfigCheckError
+    backbone = cfg.model.get('backbone', {})
+    if not _type_name(backbone).endswith('VisionTransformer'):
+        raise ConfigCheckError(f'--reference torchvision needs a VisionTransformer backbone; '
+                               f'the config has {_type_name(backbone) or "none"}')
+    return dict(arch=backbone.get('arch', 'base'), patch_size=backbone.get('patch_size', 16),
+                drop_path_rate=backbone.get('drop_path_rate', 0.0))
+
+
+def convert_pool(ref: Any, batches: Sequence[dict], device: str,
+                 with_targets: bool) -> Tuple[List[Any], List[float]]:
+    """mmdet batches -> torchvision (images, targets), and the seconds each took."""
+    items, seconds = [], []
+    for data in batches:
+        start = time.perf_counter()
+        items.append(ref.from_mmdet(data, device, with_targets))
+        seconds.append(time.perf_counter() - start)
+    return items, seconds
+
+
+def bench_reference_infer(model: nn.Module, ref: Any, pools: Dict[str, Any],
+                          args: argparse.Namespace, device: str,
+                          batch_size: int) -> Dict[str, Any]:
+    """Latency at batch 1 and throughput at ``batch_size`` of the reference, eval mode."""
+    import torch
+    singles, _ = convert_pool(ref, pools['infer_singles'], device, with_targets=False)
+    batches, convert_s = convert_pool(ref, pools['infer_batches'], device, with_targets=False)
+    _reset_cuda_peak(device)
+    model.eval()
+    detections = []
+
+    def run_batch(item):
+        detections.extend(len(out['boxes']) for out in model(item[0]))
+
+    with torch.inference_mode():
+        latency = time_calls(lambda item: model(item[0]), singles, args.warmup, args.iters,
+                             device)
+        step = time_calls(run_batch, batches, args.warmup, args.iters, device)
+    sec = summarize(step)
+    return dict(
+        precision='float32', latency_ms_batch1=summarize(latency, 1e3), sec_per_batch=sec,
+        img_per_s=batch_size / sec['median'], batch_size=batch_size,
+        convert_s_per_batch=summarize(convert_s),
+        detections_per_img=sum(detections) / max(len(detections), 1),
+        max_rss_mib=max_rss_mib(), cuda_max_allocated_mib=_cuda_peak(device))
+
+
+def bench_reference_train(model: nn.Module, ref: Any, pools: Dict[str, Any], cfg: Config,
+                          args: argparse.Namespace, device: str,
+                          batch_size: int) -> Dict[str, Any]:
+    """Seconds per reference step: forward (loss dict), sum, backward, AdamW step."""
+    import torch
+    batches, convert_s = convert_pool(ref, pools['train_batches'], device, with_targets=True)
+    opt_cfg = cfg.optim_wrapper.optimizer
+    optimizer = torch.optim.AdamW(model.parameters(), lr=opt_cfg.lr,
+                                  betas=tuple(opt_cfg.get('betas', (0.9, 0.999))),
+                                  weight_decay=opt_cfg.get('weight_decay', 0.01))
+    _reset_cuda_peak(device)
+    model.train()
+    losses = []
+
+    def step(item):
+        images, targets = item
+        loss = sum(model(images, targets).values())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+
+    times = time_calls(step, batches, args.warmup, args.iters, device)
+    sec = summarize(times)
+    return dict(
+        precision='float32', optimizer=f'AdamW(lr={opt_cfg.lr:g})',
+        sec_per_iter=sec, img_per_s=batch_size / sec['median'],
+        img_per_s_range=[batch_size / sec['max'], batch_size / sec['min']],
+        batch_size=batch_size, convert_s_per_batch=summarize(convert_s),
+        loss_first=losses[0], loss_last=losses[-1],
+        max_rss_mib=max_rss_mib(), cuda_max_allocated_mib=_cuda_peak(device))
+
+
+def bench_reference(cfg: Config, args: argparse.Namespace, device: str, batch_size: int,
+                    input_size: Sequence[int], pools: Dict[str, Any]) -> Dict[str, Any]:
+    """Build the torchvision reference and time it on our prebuilt batches."""
+    import torch
+    ref = load_reference_module()
+    backbone = reference_backbone_args(cfg)
+    model = ref.build_reference(input_size, **backbone).to(device)
+    if args.channels_last:
+        model.to(memory_format=torch.channels_last)
+        model.backbone.vit.register_forward_pre_hook(
+            lambda m, a: (a[0].contiguous(memory_format=torch.channels_last), ) + a[1:])
+    result = dict(name=ref.NAME, backbone=backbone, input_size=list(input_size),
+                  params_m=sum(p.numel() for p in model.parameters()) / 1e6)
+    if 'infer_batches' in pools:
+        result['infer'] = bench_reference_infer(model, ref, pools, args, device, batch_size)
+    if 'train_batches' in pools:
+        result['train'] = bench_reference_train(model, ref, pools, cfg, args, device, batch_size)
+    return result
+
+
+def speedups(record: Dict[str, Any]) -> Dict[str, float]:
+    """Reference time / our time (> 1: we are faster), from the medians."""
+    ref, out = record['reference'], {}
+    if 'train' in record:
+        out['train'] = (ref['train']['sec_per_iter']['median']
+                        / record['train']['sec_per_iter']['median'])
+    if 'infer' in record:
+        out['infer_latency'] = (ref['infer']['latency_ms_batch1']['median']
+                                / record['infer']['latency_ms_batch1']['median'])
+        out['infer_throughput'] = record['infer']['img_per_s'] / ref['infer']['img_per_s']
+    return out
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -654,6 +811,26 @@ def format_table(res: Dict[str, Any]) -> str:
         add(f'train s/iter ({r["precision"]})', r['sec_per_iter'])
         lines.append(f'{"train img/s":<38} {r["img_per_s"]:>10.2f}')
         add('train data s/batch (1 process)', r['data_s_per_batch'])
+    if 'reference' in res:
+        ref = res['reference']
+        lines.append(f'reference: {ref["name"]} ({ref["backbone"]["arch"]}, random init, '
+                     'same batches)')
+        if 'infer' in ref:
+            add('  ref infer ms/img (batch 1, float32)', ref['infer']['latency_ms_batch1'],
+                fmt='{:.1f}')
+            lines.append(f'{"  ref infer img/s (batch %d)" % ref["infer"]["batch_size"]:<38} '
+                         f'{ref["infer"]["img_per_s"]:>10.2f}')
+            lines.append(f'{"  ref infer detections/img":<38} '
+                         f'{ref["infer"]["detections_per_img"]:>10.1f}')
+        if 'train' in ref:
+            add('  ref train s/iter (float32)', ref['train']['sec_per_iter'])
+        labels = dict(train='train s/iter', infer_latency='infer ms/img, batch 1',
+                      infer_throughput='infer img/s, batch N')
+        for key, value in (res.get('speedup_vs_reference') or {}).items():
+            target = REFERENCE_TARGETS.get(key)
+            lines.append(f'{"speed-up vs ref, " + labels[key]:<38} '
+                         + (f'{value:>9.2f}x' if value is not None else f'{"n/a":>10}')
+                         + (f'  issue target >= {target:g}x' if target else ''))
     mem = f'{res["max_rss_mib"]:.0f} MiB max RSS'
     for phase in ('infer', 'train'):
         if res.get(phase, {}).get('cuda_max_allocated_mib') is not None:
@@ -739,10 +916,19 @@ def main() -> None:
             if args.amp and device == 'cpu':
                 add_cpu_bf16_fp32_islands(model)
             record['params_m'] = sum(p.numel() for p in model.parameters()) / 1e6
+            pools = {} if args.reference else None
             if args.mode in ('infer', 'both'):
-                record['infer'] = bench_infer(model, cfg, args, device, batch_size)
+                record['infer'] = bench_infer(model, cfg, args, device, batch_size, pools)
             if args.mode in ('train', 'both'):
-                record['train'] = bench_train(model, cfg, args, device, batch_size)
+                record['train'] = bench_train(model, cfg, args, device, batch_size, pools)
+            if args.reference:
+                if not record['input_size']:
+                    raise ConfigCheckError('--reference needs --input-size (the config '
+                                           'pipelines fix no size)')
+                set_random_seed(seed)
+                record['reference'] = bench_reference(cfg, args, device, batch_size,
+                                                      record['input_size'], pools)
+                record['speedup_vs_reference'] = speedups(record)
     except (ConfigCheckError, FileNotFoundError) as e:
         sys.exit(f'error: {e}')
     except RuntimeError as e:

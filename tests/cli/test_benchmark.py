@@ -168,3 +168,33 @@ def test_input_size_rewrites_pipelines_and_backbone():
     assert cfg.model.backbone.img_size == 128
     assert tool.drop_pretrained_init(cfg.model) == ['model.backbone.init_cfg']
     assert cfg.model.backbone.init_cfg is None and tool.drop_pretrained_init(cfg.model) == []
+
+
+def test_torchvision_reference_same_run(coco_data):
+    rec, proc = _bench(CPU_CONFIG, '--data-root', coco_data, '--reference', 'torchvision',
+                       '--input-size', '128', '128', '--iters', '1', '--warmup', '0',
+                       '--batch-size', '2', '--mode', 'both', '--threads', '1')
+    ref = rec['reference']
+    assert rec['mode'] == 'both' and '--reference torchvision' in rec['command']
+    assert ref['input_size'] == [128, 128]
+    assert ref['name'] == 'torchvision_maskrcnn_vit_simplefpn' and _positive(ref['params_m'])
+    assert ref['backbone'] == {'arch': 'deit-tiny', 'patch_size': 16, 'drop_path_rate': 0.0}
+    _check_stats(ref['infer']['latency_ms_batch1'], 1)
+    _check_stats(ref['infer']['sec_per_batch'], 1)
+    assert ref['infer']['img_per_s'] == pytest.approx(2 / ref['infer']['sec_per_batch']['median'])
+    assert 0 < ref['infer']['detections_per_img'] <= 100   # torchvision's default cap
+    _check_stats(ref['train']['sec_per_iter'], 1)
+    assert ref['train']['img_per_s'] == pytest.approx(2 / ref['train']['sec_per_iter']['median'])
+    assert math.isfinite(ref['train']['loss_first']) and ref['train']['loss_first'] > 0
+    speed = rec['speedup_vs_reference']
+    assert all(_positive(v) for v in speed.values())
+    assert speed['train'] == pytest.approx(
+        ref['train']['sec_per_iter']['median'] / rec['train']['sec_per_iter']['median'])
+    assert speed['infer_latency'] == pytest.approx(
+        ref['infer']['latency_ms_batch1']['median'] / rec['infer']['latency_ms_batch1']['median'])
+    assert speed['infer_throughput'] == pytest.approx(
+        rec['infer']['img_per_s'] / ref['infer']['img_per_s'])
+    assert 'speed-up vs ref, train s/iter' in proc.stdout and 'ref infer ms/img' in proc.stdout
+    # the reference is random-init float32: no --amp, --checkpoint or --mode data with it
+    with pytest.raises(SystemExit):
+        _load_tool().parse_args([CPU_CONFIG, '--reference', 'torchvision', '--amp'])
