@@ -18,6 +18,7 @@ SMALL = [
     f'train_dataloader.dataset.pipeline.4.crop_size={S}',
     f'train_dataloader.dataset.pipeline.6.size={S}',
     'train_cfg.max_epochs=1', 'train_cfg.val_interval=100',
+    'model.train_cfg.rpn_proposal.max_per_img=200', 'model.train_cfg.rcnn.sampler.num=64',
     'default_hooks.logger.interval=1',
 ]
 
@@ -39,7 +40,8 @@ def fixed_batch(coco_data):
     from pennfudan_vit.apis import set_data_root
     cfg = Config.fromfile(MAIN)
     cfg.merge_from_dict({o.split('=')[0]: eval(o.split('=')[1]) for o in SMALL
-                         if 'pipeline' in o or 'img_size' in o})
+                         if o.startswith(('train_dataloader.dataset.pipeline', 'model.'))
+                         and 'init_cfg' not in o})
     set_data_root(cfg, str(coco_data))
     ds_cfg = cfg.train_dataloader.dataset
     ds_cfg.pipeline = [t for t in ds_cfg.pipeline
