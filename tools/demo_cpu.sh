@@ -35,7 +35,7 @@ CKPT=$(ls -t "$WORK"/best_coco_segm_mAP_epoch_*.pth 2>/dev/null | head -n 1)
 [ -n "$CKPT" ] || CKPT="$WORK/$(cat "$WORK/last_checkpoint" | xargs basename)"
 step "3/5 test $CKPT on the test split"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK" --data-root "$DATA" 2>&1 \
-  | tee "$WORK/test_output.txt" | grep -E "Average Precision|bbox_mAP|segm_mAP|\[test\]|95%|error" || true
+  | tee "$WORK/test_output.txt" | grep -E "^ Average Precision|^\[test\]|^(bbox|segm): |^  (metric|AP)|^error" || true
 [ "${PIPESTATUS[0]}" = 0 ] || { echo "[demo] test failed, see $WORK/test_output.txt" >&2; exit 1; }
 
 step "4/5 curves"

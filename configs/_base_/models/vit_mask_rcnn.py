@@ -36,11 +36,14 @@ model = dict(
         mask_roi_extractor=dict(
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2)),
         mask_head=dict(norm_cfg=norm_cfg, num_classes=1)),
-    # Penn-Fudan images hold at most ~15 people: fewer proposals and samples
-    # than COCO's 2000/512 lose nothing and halve the RoI work.
+    # Penn-Fudan images hold at most ~15 people: fewer proposals, samples and
+    # detections than mmdet's COCO defaults (1000 test proposals, 512 sampled
+    # RoIs, 100 detections) lose nothing and cut the RoI work; measured on the
+    # CPU config's checkpoint: test bbox AP 0.210 (100 proposals) vs 0.160
+    # (defaults), inference 2x faster (docs/benchmarks.md).
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=2000, max_per_img=1000),
         rcnn=dict(sampler=dict(num=256))),
     test_cfg=dict(
-        rpn=dict(nms_pre=500, max_per_img=300),
+        rpn=dict(nms_pre=500, max_per_img=100),
         rcnn=dict(max_per_img=50)))
