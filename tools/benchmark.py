@@ -119,10 +119,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def _leaf_dataset(dataset: ConfigDict) -> ConfigDict:
-    """The innermost dataset of a wrapped dataset config."""
-    while 'dataset' in dataset:
-        dataset = dataset['dataset']
-    return dataset
+    """The (first) innermost dataset of a wrapped dataset config."""
+    from pennfudan_vit.apis import leaf_datasets
+    return next(iter(leaf_datasets(dataset)))
 
 
 def _type_name(step: dict) -> str:

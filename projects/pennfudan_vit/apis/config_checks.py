@@ -51,13 +51,13 @@ def validate_cfg_options(cfg: Config, options: Optional[Dict[str, object]]) -> N
             node = node[part]
 
 
-def _datasets(dataset: ConfigDict) -> Iterable[ConfigDict]:
+def leaf_datasets(dataset: ConfigDict) -> Iterable[ConfigDict]:
     """The leaf datasets of a (possibly wrapped) dataset config."""
     if 'dataset' in dataset:
-        yield from _datasets(dataset['dataset'])
+        yield from leaf_datasets(dataset['dataset'])
     elif 'datasets' in dataset:
         for d in dataset['datasets']:
-            yield from _datasets(d)
+            yield from leaf_datasets(d)
     else:
         yield dataset
 
@@ -69,7 +69,7 @@ def set_data_root(cfg: Config, data_root: str) -> None:
     for name in SPLIT_DATALOADERS:
         if cfg.get(name) is None:
             continue
-        for ds in _datasets(cfg[name]['dataset']):
+        for ds in leaf_datasets(cfg[name]['dataset']):
             old_root = ds.get('data_root', '')
             ds['data_root'] = data_root
             ann = ds.get('ann_file', '')
@@ -98,7 +98,7 @@ def check_dataset_files(cfg: Config, splits: Iterable[str] = SPLIT_DATALOADERS) 
     for name in splits:
         if cfg.get(name) is None:
             continue
-        for ds in _datasets(cfg[name]['dataset']):
+        for ds in leaf_datasets(cfg[name]['dataset']):
             root = ds.get('data_root') or ''
             ann = ds.get('ann_file')
             if ann:
