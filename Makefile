@@ -1,16 +1,18 @@
 # pennfudan-vit: the three commands of the README, and a few more.
 PY      ?= .venv/bin/python
-SRC     ?= ../shared/data/PennFudanPed
+# the dataset: SRC=/path/to/PennFudanPed(.zip), else $PENNFUDAN_SRC, else data/, else download
+SRC     ?=
 DATA    ?= data/pennfudan
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-all data train lint help
+.PHONY: setup demo test test-all data help
 
 help:
-	@echo "make setup   - create .venv with torch, mmcv (built), mmdet, mmpretrain, plugin (~25 min cold, ~2 min warm)"
-	@echo "make demo    - CPU main job: convert data, train the CPU config, test, curves, grid (~15 min on 2 cores)"
-	@echo "make test    - fast test suite (what CI runs)"
+	@echo "make setup    - create .venv with torch, mmcv (built), mmdet, mmpretrain, plugin"
+	@echo "make demo     - CPU main job: convert data, train the CPU config, test, curves, grid"
+	@echo "make test     - fast test suite (what CI runs)"
 	@echo "make test-all - also the slow tests"
+	@echo "make data     - convert Penn-Fudan to COCO JSON in $(DATA) (with 5 folds)"
 
 setup:
 	bash tools/setup_env.sh
@@ -19,7 +21,7 @@ demo:
 	SRC=$(SRC) DATA=$(DATA) PY=$(PY) bash tools/demo_cpu.sh
 
 data:
-	$(PY) data_prep/pennfudan_to_coco.py --src $(SRC) --out $(DATA) --folds 5
+	$(PY) data_prep/pennfudan_to_coco.py $(if $(SRC),--src $(SRC)) --out $(DATA) --folds 5 --overwrite
 
 test:
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

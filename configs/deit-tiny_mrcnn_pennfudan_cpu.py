@@ -1,15 +1,13 @@
 # CPU config: DeiT-tiny-size ViT (192-d, 12 blocks) from random init at 384 px,
 # with narrower neck/heads (128 channels, 2-conv mask head, 2-fc box head) and
-# fewer sampled RoIs, so a 2-core machine learns something in ~10 minutes
-# (`make demo`). Far below GPU training with pretrained weights; for a CPU
-# fine-tune from ImageNet set model.backbone.init_cfg to the DeiT-tiny checkpoint
-# https://download.openmmlab.com/mmclassification/v0/deit/deit-tiny_pt-4xb256_in1k_20220218-13b382a0.pth
+# fewer sampled RoIs, so a 2-core machine learns something in one `make demo`.
+# CPU fine-tune from ImageNet: backbone init_cfg = mmpretrain's deit-tiny_pt-4xb256_in1k.
 _base_ = './vit_mrcnn_pennfudan.py'
 
 image_size = (384, 384)
-# A short run from random init learns ~3x faster without scale jitter (val
-# bbox AP 0.067 vs 0.024 after 3 epochs): plain resize + flip.
+# from random init, a short run learns faster without scale jitter (docs/benchmarks.md)
 train_pipeline = [
+    dict(type='SeedPerSample'),
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='RandomFlip', prob=0.5),

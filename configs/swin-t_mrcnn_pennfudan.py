@@ -1,7 +1,7 @@
-# Swin-T (mmdet SwinTransformer, ImageNet-1k) + classic FPN: a hierarchical
-# transformer baseline. No ViT layer decay: mmdet's default constructor with
-# no weight decay on norms and position tables, as in mmdet's Swin configs.
-_base_ = './vit_mrcnn_pennfudan.py'
+# Swin-T (mmdet SwinTransformer, ImageNet-1k) + FPN: a hierarchical-transformer
+# baseline, set up as mmdet's Swin Mask R-CNN configs: no weight decay on norms
+# and position tables.
+_base_ = './r50-fpn_mrcnn_pennfudan.py'
 
 model = dict(
     backbone=dict(
@@ -19,14 +19,9 @@ model = dict(
             type='Pretrained',
             checkpoint='https://github.com/SwinTransformer/storage/releases/download/'
             'v1.0.0/swin_tiny_patch4_window7_224.pth')),
-    neck=dict(_delete_=True, type='FPN', in_channels=[96, 192, 384, 768],
-              out_channels=256, num_outs=5))
+    neck=dict(in_channels=[96, 192, 384, 768]))
 optim_wrapper = dict(
-    constructor='DefaultOptimWrapperConstructor',
     optimizer=dict(weight_decay=0.05),
-    paramwise_cfg=dict(
-        _delete_=True,
-        custom_keys=dict(
-            absolute_pos_embed=dict(decay_mult=0.),
-            relative_position_bias_table=dict(decay_mult=0.),
-            norm=dict(decay_mult=0.))))
+    paramwise_cfg=dict(custom_keys=dict(
+        absolute_pos_embed=dict(decay_mult=0.),
+        relative_position_bias_table=dict(decay_mult=0.))))

@@ -1,5 +1,5 @@
 # ViT-S/16 (mmpretrain `deit-small`, ImageNet-1k DeiT weights): a lighter GPU
-# config, ~2.5x faster than ViT-B, for quick experiments and smaller GPUs.
+# config than ViT-B, for quick experiments and smaller GPUs.
 _base_ = './vit_mrcnn_pennfudan.py'
 
 model = dict(

@@ -1,67 +1,102 @@
-"""Assemble and serialise COCO instance-segmentation dictionaries.
-
-Serialisation is canonical (sorted keys, fixed separators, no timestamps),
-so identical inputs give byte-identical files.
-"""
+"""Instance-id masks to COCO annotations, and canonical COCO JSON bytes."""
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from .pennfudan import ImageRecord
+import numpy as np
+from pycocotools import mask as mask_utils
 
+from pennfudan_vit.errors import UserError
+
+MASK_FORMATS = ('rle', 'polygon')
 CATEGORY = {'id': 1, 'name': 'pedestrian', 'supercategory': 'person'}
-IMAGE_PREFIX = 'PNGImages/'
 
 
-def build_coco(records: Sequence[ImageRecord],
-               info: dict,
-               crowd_added: bool = False) -> dict:
-    """Build the COCO dict of ``records``.
+@dataclass
+class Instance:
+    """One pedestrian: ``bbox`` is ``[x, y, w, h]`` with ``w = xmax - xmin + 1``."""
 
-    Image and annotation ids come from the records (global, 1-based), so
-    an image or instance has the same id in every file that holds it.
+    mask_id: int
+    bbox: list[int]
+    area: int
+    segmentation: dict | list
+    added: bool = False
+    ann_id: int = 0
 
-    Args:
-        records: images of this file, with their global ``image_id``.
-        info: the ``info`` block.
-        crowd_added: mark added pedestrians ``iscrowd=1`` so that COCOeval
-            (and MMDetection, via ``ignore_flag``) ignores them.
-    """
+
+@dataclass
+class ImageRecord:
+    """One image, its 1-based id in file-name order, and its pedestrians."""
+
+    image_id: int
+    file_name: str
+    width: int
+    height: int
+    instances: list[Instance]
+
+
+def _polygons(binary: np.ndarray) -> list[list[float]]:
+    """Outer contours of a binary mask as COCO polygons (holes are lost)."""
+    try:
+        import cv2
+    except ImportError:
+        raise UserError('--mask-format polygon needs OpenCV: pip install opencv-python '
+                        '(or use the default, exact --mask-format rle)') from None
+    polygons = []
+    for contour in cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]:
+        points = contour.reshape(-1, 2)
+        if len(points) < 3:  # a one-pixel-wide blob: outline its box to keep a polygon
+            (x1, y1), (x2, y2) = points.min(0), points.max(0) + 1
+            points = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
+        else:
+            points = points + 0.5  # contours run through pixel centres
+        polygons.append([float(v) for v in points.reshape(-1)])
+    return polygons
+
+
+def encode_instances(mask: np.ndarray, mask_format: str = 'rle') -> list[Instance]:
+    """Split an ``(H, W)`` instance-id mask (0 = background) into instances, by id."""
+    ids = np.unique(mask)
+    ids = ids[ids != 0]
+    # (H, W, N) Fortran-ordered uint8 is the layout pycocotools encodes.
+    stack = np.asfortranarray((mask[:, :, None] == ids[None, None, :]).astype(np.uint8))
+    rles = mask_utils.encode(stack) if mask_format == 'rle' and ids.size else None
+    instances = []
+    for k, mask_id in enumerate(ids.tolist()):
+        binary = stack[:, :, k]
+        rows = np.flatnonzero(binary.any(axis=1))
+        cols = np.flatnonzero(binary.any(axis=0))
+        x, y = int(cols[0]), int(rows[0])
+        if rles is not None:  # exact: decodes to the very pixels of the mask
+            segmentation = {'size': [int(v) for v in rles[k]['size']],
+                            'counts': rles[k]['counts'].decode('ascii')}
+        else:
+            segmentation = _polygons(np.ascontiguousarray(binary))
+        bbox = [x, y, int(cols[-1]) - x + 1, int(rows[-1]) - y + 1]
+        area = int(binary.sum(dtype=np.int64))
+        instances.append(Instance(int(mask_id), bbox, area, segmentation))
+    return instances
+
+
+def build_coco(records: Sequence[ImageRecord], info: dict, crowd_added: bool = False) -> dict:
+    """COCO dict of ``records``; ``crowd_added`` marks added pedestrians ``iscrowd=1``."""
     images, annotations = [], []
     for record in sorted(records, key=lambda r: r.image_id):
-        images.append({
-            'id': record.image_id,
-            'file_name': IMAGE_PREFIX + record.file_name,
-            'width': record.width,
-            'height': record.height,
-        })
-        for inst in record.instances:
-            annotations.append({
-                'id': inst.ann_id,
-                'image_id': record.image_id,
-                'category_id': CATEGORY['id'],
-                'segmentation': inst.segmentation,
-                'area': inst.area,
-                'bbox': list(inst.bbox),
-                'iscrowd': int(crowd_added and inst.added),
-                'added': inst.added,
-                'mask_id': inst.mask_id,
-            })
-    return {
-        'info': info,
-        'licenses': [],
-        'categories': [dict(CATEGORY)],
-        'images': images,
-        'annotations': annotations,
-    }
+        images.append({'id': record.image_id, 'file_name': f'PNGImages/{record.file_name}',
+                       'width': record.width, 'height': record.height})
+        annotations += [{
+            'id': inst.ann_id, 'image_id': record.image_id, 'category_id': CATEGORY['id'],
+            'segmentation': inst.segmentation, 'area': inst.area, 'bbox': list(inst.bbox),
+            'iscrowd': int(crowd_added and inst.added), 'added': inst.added,
+            'mask_id': inst.mask_id,
+        } for inst in record.instances]
+    return {'info': info, 'licenses': [], 'categories': [dict(CATEGORY)], 'images': images,
+            'annotations': annotations}
 
 
 def dump_json(obj: dict) -> bytes:
-    """Serialise ``obj`` canonically (sorted keys, compact, trailing LF)."""
-    return (json.dumps(
-        obj,
-        sort_keys=True,
-        separators=(',', ':'),
-        ensure_ascii=True,
-        allow_nan=False) + '\n').encode()
+    """Canonical bytes (sorted keys, compact, no timestamps): same input, same file."""
+    return (json.dumps(obj, sort_keys=True, separators=(',', ':'), ensure_ascii=True,
+                       allow_nan=False) + '\n').encode()

@@ -1,195 +1,107 @@
-"""Read-only access to a Penn-Fudan copy: an extracted folder or the zip.
-
-The converter reads the same relative paths (``PNGImages/x.png``,
-``PedMasks/x_mask.png``, ...) from either form, so the rest of the code does
-not care where the data lives.
-"""
+"""Where Penn-Fudan comes from: a given path, ``$PENNFUDAN_SRC``, the repository's
+``data/`` folder, or a checked download of the official zip."""
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
 import zipfile
-from abc import ABCMeta, abstractmethod
-from pathlib import Path, PurePosixPath
+from http.client import HTTPException
+from pathlib import Path
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
 
-from .errors import ConversionError
+from pennfudan_vit.errors import UserError
+from pennfudan_vit.fileio import atomic_write
 
-#: Folders without which a copy is not Penn-Fudan.
-REQUIRED_DIRS = ('PNGImages', 'PedMasks')
-
-
-class DatasetSource(metaclass=ABCMeta):
-    """Files of one Penn-Fudan copy, by POSIX paths below its root."""
-
-    @abstractmethod
-    def list_dir(self, rel: str) -> tuple[list[str], list[str]]:
-        """Return ``(files, subfolders)`` names directly in ``rel``, sorted."""
-
-    @abstractmethod
-    def exists(self, rel: str) -> bool:
-        """Whether the file ``rel`` exists."""
-
-    @abstractmethod
-    def is_dir(self, rel: str) -> bool:
-        """Whether the folder ``rel`` exists."""
-
-    @abstractmethod
-    def read_bytes(self, rel: str) -> bytes:
-        """Return the content of file ``rel``."""
-
-    @abstractmethod
-    def describe(self, rel: str) -> str:
-        """Name ``rel`` for messages, so users can find the file."""
-
-    @property
-    def images_dir(self) -> Path | None:
-        """The ``PNGImages`` folder on disk; None if images must be copied."""
-        return None
-
-    def close(self) -> None:
-        """Release open handles (the zip file)."""
-
-    def __enter__(self) -> 'DatasetSource':
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+ENV_VAR = 'PENNFUDAN_SRC'
+OFFICIAL_URL = 'https://www.cis.upenn.edu/~jshi/ped_html/PennFudanPed.zip'
+# The md5 that ContinualAI/avalanche publishes for OFFICIAL_URL, in
+# avalanche/benchmarks/datasets/penn_fudan/penn_fudan_data.py.
+OFFICIAL_MD5 = '5aaa3dee905cef73325923716e38fc6d'
+ZIP_NAME = 'PennFudanPed.zip'
+DATA_DIR = Path(__file__).resolve().parents[1] / 'data'
+_FIX = f'download {ZIP_NAME} by other means and set {ENV_VAR}=/path/to/{ZIP_NAME} (or pass --src)'
 
 
-class FolderSource(DatasetSource):
-    """An extracted ``PennFudanPed/`` folder."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def list_dir(self, rel: str) -> tuple[list[str], list[str]]:
-        files, dirs = [], []
-        for entry in (self.root / rel).iterdir():
-            (dirs if entry.is_dir() else files).append(entry.name)
-        return sorted(files), sorted(dirs)
-
-    def exists(self, rel: str) -> bool:
-        return (self.root / rel).is_file()
-
-    def is_dir(self, rel: str) -> bool:
-        return (self.root / rel).is_dir()
-
-    def read_bytes(self, rel: str) -> bytes:
-        try:
-            return (self.root / rel).read_bytes()
-        except OSError as exc:
-            raise ConversionError(
-                f'{self.describe(rel)}: cannot read ({exc.strerror})'
-            ) from None
-
-    def describe(self, rel: str) -> str:
-        return str(self.root / rel)
-
-    @property
-    def images_dir(self) -> Path:
-        return (self.root / 'PNGImages').resolve()
+def _cannot(url: str, reason: object) -> UserError:
+    return UserError(f'cannot download {url}: {reason}; check the network, or {_FIX}')
 
 
-class ZipSource(DatasetSource):
-    """The official ``PennFudanPed.zip`` (or any zip holding one copy)."""
+def download(url: str, dest: Path, md5: str | None = None, timeout: float = 30.0) -> Path:
+    """Download ``url`` to ``dest`` with a progress bar, writing it only once it checks out."""
+    from tqdm import tqdm
 
-    def __init__(self, path: Path, archive: zipfile.ZipFile,
-                 prefix: str) -> None:
-        self.path = path
-        self.archive = archive
-        self.prefix = prefix
-        self._members = {
-            info.filename.rstrip('/'): info
-            for info in archive.infolist() if info.filename.startswith(prefix)
-        }
-
-    def _parts_below(self, rel: str) -> dict[str, bool]:
-        """Map each direct child name of ``rel`` to whether it is a folder."""
-        base = self.prefix + rel.strip('/') + '/'
-        children: dict[str, bool] = {}
-        for name, info in self._members.items():
-            if not name.startswith(base) or name == base.rstrip('/'):
-                continue
-            head, sep, _ = name[len(base):].partition('/')
-            children[head] = children.get(head, False) or bool(sep) \
-                or info.is_dir()
-        return children
-
-    def list_dir(self, rel: str) -> tuple[list[str], list[str]]:
-        children = self._parts_below(rel)
-        files = sorted(n for n, is_dir in children.items() if not is_dir)
-        dirs = sorted(n for n, is_dir in children.items() if is_dir)
-        return files, dirs
-
-    def exists(self, rel: str) -> bool:
-        info = self._members.get(self.prefix + rel)
-        return info is not None and not info.is_dir()
-
-    def is_dir(self, rel: str) -> bool:
-        info = self._members.get(self.prefix + rel)
-        return (info is not None and info.is_dir()) or bool(
-            self._parts_below(rel))
-
-    def read_bytes(self, rel: str) -> bytes:
-        try:
-            return self.archive.read(self.prefix + rel)
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError) as exc:
-            raise ConversionError(
-                f'{self.describe(rel)}: cannot read from the zip ({exc})'
-            ) from None
-
-    def describe(self, rel: str) -> str:
-        return f'{self.path}:{self.prefix}{rel}'
-
-    def close(self) -> None:
-        self.archive.close()
-
-
-def _find_root_in_zip(names: list[str]) -> str | None:
-    """Return the member prefix under which PNGImages/ and PedMasks/ live."""
-    roots = set()
-    for name in names:
-        parts = PurePosixPath(name).parts
-        roots.update('/'.join(parts[:i]) for i, part in enumerate(parts)
-                     if part == REQUIRED_DIRS[0])
-    for root in sorted(roots, key=lambda r: (r.count('/'), r)):
-        prefix = root + '/' if root else ''
-        if all(
-                any(n.startswith(f'{prefix}{d}/') for n in names)
-                for d in REQUIRED_DIRS):
-            return prefix
-    return None
-
-
-def _not_pennfudan(where: Path, detail: str) -> ConversionError:
-    return ConversionError(
-        f'{where} is not a Penn-Fudan dataset: {detail} (expected the '
-        f'PNGImages/, PedMasks/ and Annotation/ folders of PennFudanPed.zip)')
-
-
-def open_source(path: Path) -> DatasetSource:
-    """Open ``path`` (a ``PennFudanPed/`` folder, its parent, or the zip).
-
-    Raises:
-        ConversionError: if ``path`` is missing or holds no Penn-Fudan copy.
-    """
-    if not path.exists():
-        raise ConversionError(f'--src {path}: no such file or folder')
-    if path.is_dir():
-        for root in (path, path / 'PennFudanPed'):
-            if all((root / d).is_dir() for d in REQUIRED_DIRS):
-                return FolderSource(root)
-        missing = [d for d in REQUIRED_DIRS if not (path / d).is_dir()]
-        raise _not_pennfudan(path, f'no {"/ or ".join(missing)}/ folder')
-    if not zipfile.is_zipfile(path):
-        if path.suffix.lower() == '.zip':
-            raise ConversionError(f'{path}: corrupt or truncated zip archive')
-        raise ConversionError(
-            f'--src {path}: neither a folder nor a zip archive')
+    dest.parent.mkdir(parents=True, exist_ok=True)
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ConversionError(f'{path}: corrupt zip archive ({exc})') from None
-    prefix = _find_root_in_zip(archive.namelist())
-    if prefix is None:
-        archive.close()
-        raise _not_pennfudan(path, 'no PNGImages/ and PedMasks/ in the zip')
-    return ZipSource(path, archive, prefix)
+        response = urlopen(Request(url, headers={'User-Agent': 'pennfudan-vit'}), timeout=timeout)
+    except HTTPError as exc:
+        exc.close()
+        raise _cannot(url, f'HTTP {exc.code} {exc.reason}') from None
+    except (URLError, HTTPException, OSError) as exc:
+        raise _cannot(url, getattr(exc, 'reason', exc)) from None
+    # An anonymous temporary file disappears by itself, whatever interrupts the download.
+    with response, tempfile.TemporaryFile(dir=dest.parent) as tmp:
+        length = response.headers.get('Content-Length')
+        total, digest = (int(length) if length and length.isdigit() else None), hashlib.md5()
+        try:
+            with tqdm(total=total, unit='B', unit_scale=True, unit_divisor=1024,
+                      desc=dest.name) as bar:
+                while chunk := response.read(1 << 16):
+                    tmp.write(chunk)
+                    digest.update(chunk)
+                    bar.update(len(chunk))
+        except (HTTPException, OSError) as exc:
+            raise _cannot(url, f'interrupted after {tmp.tell()} bytes ({exc!r})') from None
+        if total is not None and tmp.tell() != total:
+            raise _cannot(url, f'interrupted after {tmp.tell()} of {total} bytes')
+        if md5 is not None and digest.hexdigest() != md5:
+            raise UserError(f'{url}: the download has md5 {digest.hexdigest()}, not the published '
+                            f'{md5} (corrupt, or changed upstream); {_FIX}')
+        try:
+            with zipfile.ZipFile(tmp) as archive:
+                corrupt = archive.testzip()
+        except zipfile.BadZipFile:
+            raise UserError(f'{url} did not return a zip archive; {_FIX}') from None
+        if corrupt is not None:
+            raise UserError(f'{url}: {corrupt} fails its CRC check in the download; {_FIX}')
+        tmp.seek(0)
+        atomic_write(str(dest), lambda f: shutil.copyfileobj(tmp, f))
+    return dest
+
+
+def fetch_zip(url: str, dest: Path) -> Path:
+    """Return ``dest``, downloading ``url`` first if it is missing (md5 of the official zip)."""
+    if not dest.is_file():  # mirrors have no known checksum: checked as intact zips only
+        download(url, dest, md5=OFFICIAL_MD5 if url == OFFICIAL_URL else None)
+    return dest
+
+
+def resolve_source(explicit: str | os.PathLike | None = None, url: str = OFFICIAL_URL) -> Path:
+    """Penn-Fudan's location: ``explicit``, ``$PENNFUDAN_SRC``, ``data/`` or a download.
+
+    The repository's ``data/PennFudanPed/`` comes before ``data/PennFudanPed.zip``
+    (a folder needs no extraction); the download goes to the latter. One line on
+    stderr says which and why.
+    """
+    env = os.environ.get(ENV_VAR)
+    if explicit is not None:
+        path, why = Path(explicit), 'from --src'
+        if not path.exists():
+            raise UserError(f'--src {explicit}: no such file or folder')
+    elif env:
+        path, why = Path(env).expanduser(), f'from ${ENV_VAR}'
+        if not path.exists():
+            raise UserError(f'{ENV_VAR}={env}: no such file or folder; set it to the PennFudanPed '
+                            f'folder or {ZIP_NAME}, or unset it')
+    else:
+        folder, archive = DATA_DIR / 'PennFudanPed', DATA_DIR / ZIP_NAME
+        path = folder if folder.exists() else archive
+        why = f'found in the repository; no --src or ${ENV_VAR} given'
+        if not path.exists():
+            path = fetch_zip(url, archive)
+            why = f'downloaded from {url}: no --src, ${ENV_VAR} or data/PennFudanPed(.zip)'
+    print(f'dataset: {path} ({why})', file=sys.stderr)
+    return path

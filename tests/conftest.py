@@ -1,11 +1,13 @@
 """Shared pytest fixtures: repo paths, registered modules, converted data."""
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / 'shared' / 'data' / 'PennFudanPed'
+# Where the tests look for Penn-Fudan when $PENNFUDAN_SRC is not set.
+REPO_DATA = (ROOT / 'data' / 'PennFudanPed', ROOT / 'data' / 'PennFudanPed.zip')
 
 if str(ROOT) not in sys.path:  # `import data_prep`
     sys.path.insert(0, str(ROOT))
@@ -17,7 +19,8 @@ from helpers import run_tool  # noqa: E402
 def _registered():
     """Register mmdet + plugin modules once, with mmdet as the default scope."""
     pytest.importorskip('mmdet')
-    import pennfudan_vit  # noqa: F401
+    import pennfudan_vit.engine  # noqa: F401
+    import pennfudan_vit.models  # noqa: F401
     from mmdet.utils import register_all_modules
     register_all_modules(init_default_scope=True)
 
@@ -36,9 +39,17 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope='session')
 def pennfudan_src() -> Path:
-    if not (SHARED_DATA / 'PNGImages').is_dir():
-        pytest.skip(f'Penn-Fudan copy not found at {SHARED_DATA}')
-    return SHARED_DATA
+    """The real Penn-Fudan (folder or zip): $PENNFUDAN_SRC, else data/PennFudanPed(.zip)."""
+    env = os.environ.get('PENNFUDAN_SRC')
+    if env:
+        if not Path(env).exists():
+            pytest.fail(f'PENNFUDAN_SRC={env} does not exist')
+        return Path(env)
+    found = [path for path in REPO_DATA if path.exists()]
+    if not found:
+        pytest.skip('Penn-Fudan not found: set PENNFUDAN_SRC=/path/to/PennFudanPed (or its zip) '
+                    'to run the tests that need it')
+    return found[0]
 
 
 @pytest.fixture(scope='session')

@@ -8,20 +8,16 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_CONFIG = str(ROOT / 'configs' / 'deit-tiny_mrcnn_pennfudan_cpu.py')
-S = '(128,128)'
 # A tiny, deterministic run of the CPU config: 8 train images at 128 px, 2 epochs.
+TINY_SIZE = ['--input-size', '128', '128']
 TINY_OPTIONS = [
     'train_dataloader.dataset.indices=8', 'train_dataloader.batch_size=2',
     'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-    f'train_dataloader.dataset.pipeline.3.scale={S}',
-    f'train_dataloader.dataset.pipeline.4.size={S}',
     'val_dataloader.dataset.indices=2', 'val_dataloader.num_workers=0',
     'val_dataloader.persistent_workers=False',
-    f'val_dataloader.dataset.pipeline.1.scale={S}',
     'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
-    f'test_dataloader.dataset.pipeline.1.scale={S}',
-    'model.backbone.img_size=128', 'train_cfg.max_epochs=2',
-    'randomness.deterministic=True', 'default_hooks.logger.interval=1',
+    'train_cfg.max_epochs=2', 'randomness.deterministic=True',
+    'default_hooks.logger.interval=1',
 ]
 
 

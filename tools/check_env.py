@@ -62,11 +62,11 @@ def check_tiny_model() -> str:
     from mmengine.config import Config
     from mmdet.registry import MODELS
     from mmdet.structures import DetDataSample
-    from mmdet.utils import register_all_modules
+    from mmengine.registry import init_default_scope
 
-    import pennfudan_vit  # noqa: F401  (registers the plugin)
-    register_all_modules()
+    # loading the config imports the plugin through its custom_imports
     cfg = Config.fromfile(str(ROOT / 'configs' / 'deit-tiny_mrcnn_pennfudan_cpu.py'))
+    init_default_scope('mmdet')
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model).eval()
     sample = DetDataSample(metainfo=dict(img_shape=(64, 96), ori_shape=(64, 96),

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The CPU main job (`make demo`): data -> train the CPU config -> test (COCO
 # bbox/segm mAP with bootstrap intervals) -> loss/mAP curves -> qualitative grid.
-# About 15 minutes on 2 cores. Re-running resumes the same work dir.
+# Re-running resumes the same work dir. The dataset: SRC=/path/to/PennFudanPed
+# (or its zip, or --download), else $PENNFUDAN_SRC, else data/, else the download.
 #
-#   SRC=../shared/data/PennFudanPed bash tools/demo_cpu.sh     (or --download)
+#   bash tools/demo_cpu.sh            (make demo)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 PY="${PY:-.venv/bin/python}"
-SRC="${SRC:-../shared/data/PennFudanPed}"
+SRC="${SRC:-}"
 DATA="${DATA:-data/pennfudan}"
 CONFIG="${CONFIG:-configs/deit-tiny_mrcnn_pennfudan_cpu.py}"
 WORK="${WORK:-work_dirs/demo_cpu}"
@@ -17,13 +18,13 @@ step() { printf '\n[demo] (%ss) %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 
 [ -x "$PY" ] || { echo "[demo] no $PY: run 'make setup' first" >&2; exit 1; }
 
-step "1/5 data: $SRC -> $DATA"
+step "1/5 data -> $DATA"
 if [ -f "$DATA/annotations/instances_test.json" ]; then
-  echo "[demo] $DATA already converted (delete it or run make data to redo)"
+  echo "[demo] $DATA already converted (delete it, or make data SRC=... to redo)"
 elif [ "$SRC" = "--download" ]; then
   "$PY" data_prep/pennfudan_to_coco.py --download --out "$DATA" --folds 5
 else
-  "$PY" data_prep/pennfudan_to_coco.py --src "$SRC" --out "$DATA" --folds 5
+  "$PY" data_prep/pennfudan_to_coco.py ${SRC:+--src "$SRC"} --out "$DATA" --folds 5
 fi
 
 step "2/5 train $CONFIG -> $WORK"

@@ -6,77 +6,19 @@ Reads every ``WORK_DIR/<timestamp>/vis_data/scalars.json`` that mmengine's
 LocalVisBackend wrote (a resumed run adds a folder; later records win).
 """
 import argparse
-import glob
-import json
 import os.path as osp
-import sys
-from typing import Dict, List, Tuple
 
-LOSS_KEYS = ('loss', 'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox', 'loss_mask')
-MAP_KEYS = ('coco/bbox_mAP', 'coco/segm_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP_50')
+from pennfudan_vit.errors import cli_entry
+from pennfudan_vit.visualization import plot_curves
 
 
-def read_scalars(work_dir: str) -> Tuple[Dict[int, dict], Dict[int, dict]]:
-    """Train records by iteration and val records by epoch, over all runs."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not files:
-        raise FileNotFoundError(f'no */vis_data/scalars.json under {work_dir}: '
-                                f'is it the work dir of a training run?')
-    train, val = {}, {}
-    for path in files:  # timestamps sort chronologically
-        with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if not line:
-                    continue
-                rec = json.loads(line)
-                if any(k.startswith('coco/') for k in rec):
-                    val[int(rec['step'])] = rec
-                elif 'loss' in rec:
-                    train[int(rec.get('iter', rec['step']))] = rec
-    return train, val
-
-
-def plot(work_dir: str, out: str) -> str:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    train, val = read_scalars(work_dir)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.5))
-    its = sorted(train)
-    for key in LOSS_KEYS:
-        ys: List[float] = [train[i][key] for i in its if key in train[i]]
-        if ys:
-            ax1.plot([i for i in its if key in train[i]], ys, label=key,
-                     linewidth=2 if key == 'loss' else 1)
-    ax1.set(xlabel='iteration', ylabel='loss', title='training losses', yscale='log')
-    ax1.grid(alpha=0.3)
-    ax1.legend(fontsize=8)
-    eps = sorted(val)
-    for key in MAP_KEYS:
-        ys = [val[e][key] for e in eps if key in val[e]]
-        if ys:
-            ax2.plot([e for e in eps if key in val[e]], ys, marker='o', label=key.split('/')[1],
-                     linestyle='-' if key.endswith('mAP') else '--')
-    ax2.set(xlabel='epoch', ylabel='COCO mAP (val split)', title='validation mAP', ylim=(0, 1))
-    ax2.grid(alpha=0.3)
-    ax2.legend(fontsize=8)
-    fig.suptitle(osp.basename(osp.normpath(work_dir)))
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
-
-
+@cli_entry
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('work_dir')
     parser.add_argument('--out', help='PNG path (default WORK_DIR/curves.png)')
     args = parser.parse_args()
-    try:
-        out = plot(args.work_dir, args.out or osp.join(args.work_dir, 'curves.png'))
-    except FileNotFoundError as e:
-        sys.exit(f'error: {e}')
+    out = plot_curves(args.work_dir, args.out or osp.join(args.work_dir, 'curves.png'))
     print(f'[plot_curves] wrote {out}')
 
 

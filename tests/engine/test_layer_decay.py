@@ -3,7 +3,7 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-from pennfudan_vit import get_vit_layer_depth
+from pennfudan_vit.engine import get_vit_layer_depth
 
 TINY_ARCH = dict(embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from pennfudan_vit import CheckpointDownloadError
+from pennfudan_vit.engine import CheckpointDownloadError
 
 TINY_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from pennfudan_vit import SimpleFPN
+from pennfudan_vit.models import SimpleFPN
 
 
 def _expected_shapes(h, w, n=5):

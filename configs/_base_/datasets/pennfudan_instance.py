@@ -7,12 +7,14 @@
 # sees 40x40 tokens, cheap enough for global attention. Training uses
 # large-scale jitter around that size (0.5-1.5x, then a 640x640 crop).
 dataset_type = 'CocoDataset'
-data_root = 'data/pennfudan/'
+# PENNFUDAN_DATA=DIR points every tool (ours and mmdet's) at another converter output.
+data_root = '{{$PENNFUDAN_DATA:data/pennfudan}}/'
 metainfo = dict(classes=('pedestrian', ), palette=[(220, 20, 60)])
 backend_args = None
 image_size = (640, 640)
 
 train_pipeline = [
+    dict(type='SeedPerSample'),
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='RandomFlip', prob=0.5),

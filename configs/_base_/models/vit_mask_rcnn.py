@@ -1,14 +1,13 @@
-# ViTDet-style Mask R-CNN: mmpretrain ViT-B/16 -> SimpleFPN -> mmdet Mask R-CNN
-# heads (RPN with 2 convs, 4conv-1fc box head, mask head; LN2d in neck and
-# heads). Built on mmdet's own Mask R-CNN base so only the differences live here.
-_base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
+# ViTDet-style Mask R-CNN: mmpretrain ViT-B/16 -> SimpleFPN -> the Penn-Fudan
+# Mask R-CNN heads, with 2 RPN convs, a 4conv-1fc box head and LN2d in neck and
+# heads, as in ViTDet. Only the differences from the R50-FPN model live here.
+_base_ = './mask_rcnn_r50_fpn.py'
 
 norm_cfg = dict(type='mmpretrain.LN2d', eps=1e-6)
 pretrained = ('https://download.openmmlab.com/mmclassification/v0/vit/finetune/'
               'vit-base-p16_in21k-pre-3rdparty_ft-64xb64_in1k-384_20210928-98e8652b.pth')
 
 model = dict(
-    data_preprocessor=dict(pad_size_divisor=32, pad_mask=True),
     backbone=dict(
         _delete_=True,
         type='mmpretrain.VisionTransformer',
@@ -31,19 +30,7 @@ model = dict(
         bbox_roi_extractor=dict(
             roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=2)),
         bbox_head=dict(
-            type='Shared4Conv1FCBBoxHead', conv_out_channels=256,
-            norm_cfg=norm_cfg, num_classes=1),
+            type='Shared4Conv1FCBBoxHead', conv_out_channels=256, norm_cfg=norm_cfg),
         mask_roi_extractor=dict(
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2)),
-        mask_head=dict(norm_cfg=norm_cfg, num_classes=1)),
-    # Penn-Fudan images hold at most ~15 people: fewer proposals, samples and
-    # detections than mmdet's COCO defaults (1000 test proposals, 512 sampled
-    # RoIs, 100 detections) lose nothing and cut the RoI work; measured on the
-    # CPU config's checkpoint: test bbox AP 0.210 (100 proposals) vs 0.160
-    # (defaults), inference 2x faster (docs/benchmarks.md).
-    train_cfg=dict(
-        rpn_proposal=dict(nms_pre=2000, max_per_img=1000),
-        rcnn=dict(sampler=dict(num=256))),
-    test_cfg=dict(
-        rpn=dict(nms_pre=500, max_per_img=100),
-        rcnn=dict(max_per_img=50)))
+        mask_head=dict(norm_cfg=norm_cfg)))

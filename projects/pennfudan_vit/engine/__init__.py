@@ -1,12 +1,23 @@
-from .checkpoint_compat import mmengine_safe_globals, register_mmengine_safe_globals
-from .checkpoint_download import (CheckpointDownloadError,
-                                  register_checkpoint_download_hints)
+"""Engine pieces: optimizer constructor, hooks, checkpoints, work dirs, Runner."""
+from .checkpoints import (AtomicLocalBackend, CheckpointDownloadError,
+                          check_checkpoint_for_config, check_checkpoint_matches,
+                          config_of_checkpoint,
+                          mmengine_safe_globals, register_checkpoint_download_hints,
+                          register_mmengine_safe_globals)
+from .layer_decay import ViTLayerDecayOptimWrapperConstructor, get_vit_layer_depth
 from .rng_state_hook import RNGStateHook
-from .layer_decay_optim_wrapper_constructor import (
-    ViTLayerDecayOptimWrapperConstructor, get_vit_layer_depth)
+from .runner import build_runner
+from .sample_seed import SampleSeedHook, SeedPerSample
+from .work_dir import guard_work_dir, lock_work_dir, resume_checkpoint
+
+register_mmengine_safe_globals()
+register_checkpoint_download_hints()
 
 __all__ = [
-    'RNGStateHook',     'CheckpointDownloadError', 'ViTLayerDecayOptimWrapperConstructor',
-    'get_vit_layer_depth', 'mmengine_safe_globals',
-    'register_checkpoint_download_hints', 'register_mmengine_safe_globals'
+    'AtomicLocalBackend', 'CheckpointDownloadError', 'RNGStateHook', 'SampleSeedHook',
+    'SeedPerSample', 'ViTLayerDecayOptimWrapperConstructor', 'build_runner',
+    'check_checkpoint_for_config', 'check_checkpoint_matches', 'config_of_checkpoint', 'get_vit_layer_depth',
+    'guard_work_dir', 'lock_work_dir', 'mmengine_safe_globals',
+    'register_checkpoint_download_hints', 'register_mmengine_safe_globals',
+    'resume_checkpoint'
 ]

@@ -1,0 +1,86 @@
+"""Work-dir safety: one training process per folder, no silent overwrite, and
+``--resume`` that names what it resumes and skips a damaged checkpoint."""
+import errno
+import fcntl
+import glob
+import os
+import os.path as osp
+import re
+import warnings
+import zipfile
+from typing import IO, List
+
+from ..errors import UserError
+
+_locks: List[IO] = []  # held open for the life of the process
+
+
+def checkpoints_in(work_dir: str) -> List[str]:
+    """Epoch/iteration checkpoints of ``work_dir``, newest first."""
+    def number(path: str) -> int:
+        found = re.search(r'(\d+)\.pth$', path)
+        return int(found.group(1)) if found else -1
+    paths = glob.glob(osp.join(work_dir, 'epoch_*.pth')) + glob.glob(
+        osp.join(work_dir, 'iter_*.pth'))
+    return sorted(paths, key=number, reverse=True)
+
+
+def is_readable_checkpoint(path: str) -> bool:
+    """True if ``path`` is a whole torch zip archive (every member's CRC checks out)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return False
+
+
+def resume_checkpoint(work_dir: str) -> str:
+    """The newest readable checkpoint of ``work_dir``; damaged ones are skipped with a warning."""
+    candidates = []
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            candidates.append(f.read().strip())
+    candidates += [p for p in checkpoints_in(work_dir) if p not in candidates]
+    for path in candidates:
+        if not osp.isfile(path):
+            continue
+        if is_readable_checkpoint(path):
+            return path
+        warnings.warn(f'--resume: skipping damaged checkpoint {path}')
+        print(f'warning: --resume skips damaged checkpoint {path}', flush=True)
+    raise UserError(f'--resume: no checkpoint to resume from in {work_dir} '
+                    f'(start without --resume, or pass --resume PATH/TO/CKPT.pth)')
+
+
+def guard_work_dir(work_dir: str, resume: bool) -> None:
+    """Refuse a fresh run in a work dir that already holds checkpoints."""
+    found = checkpoints_in(work_dir)
+    if found and not resume:
+        raise UserError(f'work dir {work_dir} already holds checkpoints of an earlier run '
+                        f'({osp.basename(found[0])}, ...): pass --resume to continue it, '
+                        f'or choose another --work-dir')
+
+
+def lock_work_dir(work_dir: str, user: str = 'a training run') -> None:
+    """Hold an exclusive lock on ``work_dir`` until exit; a second ``user`` is refused."""
+    if int(os.environ.get('RANK', os.environ.get('SLURM_PROCID', 0))) != 0:
+        return  # the ranks of one distributed job share the folder
+    os.makedirs(work_dir, exist_ok=True)
+    handle = open(osp.join(work_dir, '.lock'), 'a+')
+    try:
+        # a POSIX record lock, unlike flock, is not inherited by forked data-loader
+        # workers, so it ends with the process that took it
+        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        if err.errno not in (errno.EACCES, errno.EAGAIN):
+            raise
+        handle.seek(0)
+        owner = handle.read().strip() or 'another process'
+        raise UserError(f'work dir {work_dir} is in use by {user} ({owner}): wait for it '
+                        f'to end, or choose another --work-dir') from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f'pid {os.getpid()}\n')
+    handle.flush()
+    _locks.append(handle)

@@ -1,0 +1,36 @@
+"""Image inputs of the inference tools: an image, a folder or a glob (no torch)."""
+import glob
+import os
+import os.path as osp
+from typing import List, Optional
+
+from .errors import UserError
+
+IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+
+
+def collect_images(spec: str) -> List[str]:
+    """Image paths from a file, a folder or a glob, sorted."""
+    if osp.isdir(spec):
+        files = [osp.join(spec, f) for f in os.listdir(spec)]
+    elif any(c in spec for c in '*?['):
+        files = glob.glob(spec, recursive=True)
+    elif osp.isfile(spec):
+        files = [spec]
+    else:
+        raise UserError(f'input {spec} is not an image, a folder or a glob that matches')
+    files = sorted(f for f in files if f.lower().endswith(IMG_EXTS) and osp.isfile(f))
+    if not files:
+        raise UserError(f'no images ({", ".join(IMG_EXTS)}) found in {spec}')
+    return files
+
+
+def unreadable_reason(path: str) -> Optional[str]:
+    """Why ``path`` cannot be decoded as an image, or None if it can."""
+    from PIL import Image
+    try:
+        with Image.open(path) as img:
+            img.load()  # decodes every pixel: a truncated file fails here
+    except Exception as err:  # noqa: BLE001 - any decode failure is the file's
+        return f'{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ""}'
+    return None
