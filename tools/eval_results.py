@@ -19,14 +19,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-try:
-    import pennfudan_vit  # noqa: F401
-except ModuleNotFoundError as e:  # not installed: use the checkout
-    if e.name != 'pennfudan_vit':
-        raise
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'projects'))
+import _project_path  # noqa: F401  (a torch-free environment: the checkout)
 
 from pennfudan_vit.errors import UserError, cli_entry  # noqa: E402
 from pennfudan_vit.evaluation import (IOU_TYPES, PROTOCOL_HELP, bootstrap_report,  # noqa: E402

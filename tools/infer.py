@@ -10,11 +10,10 @@ masks). Unreadable files are named and skipped; the exit status is then 1.
 """
 import argparse
 import os.path as osp
-import sys
 
 from pennfudan_vit.config import drop_pretrained, load_config
 from pennfudan_vit.errors import UserError, cli_entry
-from pennfudan_vit.images import collect_images
+from pennfudan_vit.images import collect_images, exit_if_unreadable
 
 
 @cli_entry
@@ -44,10 +43,7 @@ def main() -> None:
                                 device)
     print(f'[infer] {done} images -> {osp.join(args.out_dir, "vis")} (painted), '
           f'{osp.join(args.out_dir, "preds")} (JSON, score >= {args.score_thr})')
-    if failed:
-        print(f'[infer] error: {len(failed)} of {len(files)} files could not be read: '
-              + ', '.join(p for p, _ in failed), file=sys.stderr)
-        sys.exit(1)
+    exit_if_unreadable('infer', failed, len(files))
 
 
 if __name__ == '__main__':

@@ -2,7 +2,8 @@
 import glob
 import os
 import os.path as osp
-from typing import List, Optional
+import sys
+from typing import List, Optional, Sequence, Tuple
 
 from .errors import UserError
 
@@ -34,3 +35,11 @@ def unreadable_reason(path: str) -> Optional[str]:
     except Exception as err:  # noqa: BLE001 - any decode failure is the file's
         return f'{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ""}'
     return None
+
+
+def exit_if_unreadable(tool: str, failed: Sequence[Tuple[str, str]], total: int) -> None:
+    """After processing every readable image: name the unreadable ones and exit 1."""
+    if failed:
+        print(f'[{tool}] error: {len(failed)} of {total} files could not be read: '
+              + ', '.join(path for path, _ in failed), file=sys.stderr)
+        sys.exit(1)

@@ -49,6 +49,7 @@ def fixed_batch(coco_data):
     return cfg, pseudo_collate([dataset[0], dataset[1]])
 
 
+@pytest.mark.slow
 def test_main_config_overfits_a_fixed_batch(fixed_batch):
     from mmdet.registry import MODELS
     cfg, batch = fixed_batch

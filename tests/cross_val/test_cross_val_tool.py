@@ -25,7 +25,9 @@ def _cross_val(work_dir, data, *extra, folds=2, options=CV_OPTIONS, check=True):
 
 
 def _mtimes(folder):
-    return {p: p.stat().st_mtime_ns for p in folder.rglob('*') if p.is_file()}
+    """Modification times of the results (the work-dir lock file is touched by design)."""
+    return {p: p.stat().st_mtime_ns for p in folder.rglob('*')
+            if p.is_file() and p.name != '.lock'}
 
 
 def _last_error(proc):
