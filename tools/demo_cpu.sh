@@ -53,3 +53,8 @@ cat <<EOM
   curves     : $WORK/curves.png
   grid       : $WORK/grid_test.png
 EOM
+SEEDS=docs/results/deit-tiny_mrcnn_pennfudan_cpu/seeds.json
+if [ "$CONFIG" = configs/deit-tiny_mrcnn_pennfudan_cpu.py ] && [ -f "$SEEDS" ]; then
+  echo "[demo] this run beside the README's multi-seed result (other machines differ: see README)"
+  "$PY" tools/summarize_seeds.py "$METRICS" --against "$SEEDS"
+fi

@@ -78,7 +78,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = build_cfg(args)
-    check_checkpoint_for_config(cfg, args.checkpoint, args.config)
+    checkpoint = check_checkpoint_for_config(cfg, args.checkpoint, args.config)
     runner = build_runner(cfg)
     metrics = runner.test()
     if get_rank() != 0:
@@ -87,7 +87,8 @@ def main() -> None:
     out, tables = write_test_report(
         osp.join(cfg.work_dir, 'metrics.json'), metrics, coco['ann_file'],
         coco['outfile_prefix'], n=args.bootstrap, seed=args.seed,
-        config=args.config, checkpoint=osp.abspath(args.checkpoint))
+        config=args.config, checkpoint=osp.abspath(args.checkpoint),
+        train_seed=(checkpoint.get('meta') or {}).get('seed'))
     print('\n[test] COCOeval over the whole split, 95% bootstrap intervals over its images:')
     print('\n'.join(tables) if tables else '[test] (bootstrap off)')
     print(f'\n[test] metrics: {out}')
