@@ -17,6 +17,10 @@ from pennfudan_vit.errors import UserError
     ({'default_hooks.checkpoint.bogus': 1}, 'CheckpointHook takes no argument "bogus"'),
     ({'custom_hooks.5.x': 1}, 'index 5 is out of range'),
     ({'train_dataloader.dataset.pipeline.3.prob.x': 1}, 'is a float'),
+    ({'train_dataloader.dataset.pipeline.3.probb': 0.5}, 'RandomFlip takes no argument "probb"'),
+    ({'train_dataloader.sampler.shufle': False}, 'DefaultSampler takes no argument "shufle"'),
+    ({'model.train_cfg.rpn.assigner.pos_iou_thrr': 0.5},
+     'MaxIoUAssigner takes no argument "pos_iou_thrr"'),
 ])
 def test_bad_options(options, message):
     with pytest.raises(UserError, match=message):

@@ -34,18 +34,20 @@ def _kind(value: Any) -> Optional[str]:
 
 
 def _registry_for(path: List[str]):
+    """The registry of the ``type`` of the dict at ``path`` (its own key is path[-1])."""
     from mmdet import registry as R
-    top, parent = path[0], (path[-2] if len(path) > 1 else '')
-    if parent in TASK_UTIL_KEYS and top == 'model':
+    top, key = path[0], path[-1]
+    container = path[-2] if len(path) > 1 else ''
+    if top == 'model' and key in TASK_UTIL_KEYS:
         return R.TASK_UTILS
-    if parent == 'init_cfg':
+    if key == 'init_cfg':
         return R.WEIGHT_INITIALIZERS
     if top.endswith('_dataloader'):
-        if len(path) > 2 and path[-3] == 'pipeline':
+        if container == 'pipeline':
             return R.TRANSFORMS
-        return {'sampler': R.DATA_SAMPLERS, 'batch_sampler': R.DATA_SAMPLERS}.get(
-            parent, R.DATASETS if parent in ('dataset', 'datasets') or path[-3:-2] == [
-                'datasets'] else None)
+        if key in ('sampler', 'batch_sampler'):
+            return R.DATA_SAMPLERS
+        return R.DATASETS if key == 'dataset' or container == 'datasets' else None
     if len(path) == 1 and top in ('train_cfg', 'val_cfg', 'test_cfg'):
         return R.LOOPS
     return {'model': R.MODELS, 'default_hooks': R.HOOKS, 'custom_hooks': R.HOOKS,
