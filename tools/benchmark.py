@@ -3,7 +3,7 @@
     python tools/benchmark.py CONFIG [--device cpu|cuda] [--batch-size N]
         [--iters N] [--warmup N] [--mode {train,infer,both,data}]
         [--input-size H W] [--data-root DIR] [--amp] [--channels-last]
-        [--checkpoint CKPT] [--threads N] [--profile] [--out JSON]
+        [--checkpoint CKPT] [--threads N] [--profile] [--flops] [--out JSON]
         [--reference torchvision] [--cfg-options k=v ...]
 
 Real Penn-Fudan images go through the config's own pipelines and data
@@ -51,6 +51,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--profile', action='store_true',
                         help='profile a few more iterations: top ops by self time and '
                         'forward time per model stage')
+    parser.add_argument('--flops', action='store_true',
+                        help="count FLOPs per step (torch's FlopCounterMode) and report them "
+                        "against this machine's dense fp32 matmul rate")
     parser.add_argument('--out', help='also write the JSON result to this file')
     parser.add_argument('--reference', choices=['torchvision'],
                         help='also time the torchvision Mask R-CNN reference (same ViT, simple '
@@ -91,7 +94,8 @@ def main() -> None:
         print(f'[benchmark] {note}', file=sys.stderr)
     settings = Settings(device=device, batch_size=cfg.train_dataloader.batch_size,
                         iters=args.iters, warmup=args.warmup, amp=args.amp,
-                        channels_last=args.channels_last, profile=args.profile)
+                        channels_last=args.channels_last, profile=args.profile,
+                        flops=args.flops)
     record = run_benchmark(
         cfg, settings, args.mode, args.input_size or measured_input_size(cfg, args.mode),
         args.checkpoint, args.reference, args.backend, config=args.config,

@@ -19,6 +19,7 @@ from ..config import leaf_datasets
 from ..errors import UserError
 from .precision import amp_dtype_name, autocast_context, build_optim_wrapper
 from .profiling import profile_calls
+from .utilization import count_flops
 from .timing import max_rss_mib, memory, reset_cuda_peak, summarize, time_calls, timed_map
 
 POOL_MAX = 16       # distinct prebuilt batches per measurement
@@ -35,6 +36,7 @@ class Settings:
     amp: bool = False
     channels_last: bool = False
     profile: bool = False
+    flops: bool = False
 
     @property
     def pool_size(self) -> int:
@@ -104,11 +106,14 @@ def measure_infer(backend: InferBackend, singles: Sequence[Any], batches: Sequen
                           s.warmup, s.iters, s.device)
         prof = (profile_calls(backend.model, backend.predict, batches, s.device,
                               s.profile_iters) if s.profile and backend.model else None)
+        flops = count_flops(lambda: backend.predict(singles[0])) if s.flops else None
     sec = summarize(step)
     result = dict(precision=backend.precision, latency_ms_batch1=summarize(latency, 1e3),
                   sec_per_batch=sec, img_per_s=s.batch_size / sec['median'],
                   batch_size=s.batch_size,
                   detections_per_img=sum(detections) / max(len(detections), 1))
+    if flops:
+        result['flops_batch1'] = flops
     return dict(result, profile=prof) if prof else result
 
 
@@ -123,10 +128,13 @@ def measure_train(step: Callable[[Any], float], batches: Sequence[Any], s: Setti
     times = time_calls(run, batches, s.warmup, s.iters, s.device)
     prof = (profile_calls(profile_model, run, batches, s.device, s.profile_iters)
             if s.profile and profile_model is not None else None)
+    flops = count_flops(lambda: step(batches[0])) if s.flops else None
     sec = summarize(times)
     result = dict(sec_per_iter=sec, img_per_s=s.batch_size / sec['median'],
                   img_per_s_range=[s.batch_size / sec['max'], s.batch_size / sec['min']],
                   batch_size=s.batch_size, loss_first=losses[0], loss_last=losses[-1])
+    if flops:
+        result['flops_per_iter'] = flops
     return dict(result, profile=prof) if prof else result
 
 

@@ -12,6 +12,7 @@ from .phases import INFER_BACKENDS, Settings, bench_infer, bench_loader, bench_t
 from .prepare import build_model
 from .reference import bench_reference, speedups
 from .timing import max_rss_mib
+from .utilization import add_utilization, matmul_peak
 
 
 def finite_or_none(value: Any) -> Any:
@@ -69,6 +70,9 @@ def run_benchmark(cfg: Config, s: Settings, mode: str = 'both',
             raise UserError(f'out of memory at batch {s.batch_size}, input {record["input_size"]}'
                             f': {str(err).splitlines()[0]}; lower --batch-size or '
                             '--input-size') from err
+    if s.flops and mode != 'data':
+        record['matmul_peak'] = matmul_peak(s.device)
+        add_utilization(record, record['matmul_peak']['gflops_s'])
     record['max_rss_mib'] = max_rss_mib()
     record['load_avg_1m_end'] = load_average()
     return finite_or_none(record)

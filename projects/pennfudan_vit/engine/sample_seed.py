@@ -43,10 +43,11 @@ class SeedPerSample(BaseTransform):
         return results
 
 
-def _seeders(dataset) -> Iterator[SeedPerSample]:
+def seeders(dataset) -> Iterator[SeedPerSample]:
+    """Every ``SeedPerSample`` step in the pipelines of ``dataset`` (and its wrapped ones)."""
     for inner in getattr(dataset, 'datasets', [getattr(dataset, 'dataset', dataset)]):
         if inner is not dataset and (hasattr(inner, 'dataset') or hasattr(inner, 'datasets')):
-            yield from _seeders(inner)
+            yield from seeders(inner)
             continue
         for step in getattr(getattr(inner, 'pipeline', None), 'transforms', []):
             if isinstance(step, SeedPerSample):
@@ -70,5 +71,5 @@ class SampleSeedHook(Hook):
 
     def before_train_epoch(self, runner) -> None:
         seed = runner.seed if runner.seed is not None else 0
-        for step in _seeders(runner.train_dataloader.dataset):
+        for step in seeders(runner.train_dataloader.dataset):
             step.set_epoch(seed, runner.epoch)
