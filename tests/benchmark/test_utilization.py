@@ -54,12 +54,11 @@ def test_benchmark_flops_for_both_models(coco_data):
     for part in (rec, rec['reference']):
         infer, train = part['infer']['flops_batch1'], part['train']['flops_per_iter']
         assert 0 < infer['gflops'] < train['gflops']
-        assert sum(v for k, v in train['gflops_by_module'].items() if '.' not in k) \
-            == pytest.approx(train['gflops'], rel=1e-6)
+        for f in (infer, train):
+            assert sum(f['gflops_by_op'].values()) <= f['gflops'] * (1 + 1e-9)
         for f in (infer, train):
             assert 0 < f['fraction_of_matmul_peak'] < 2
             assert f['achieved_gflops_s'] == pytest.approx(
                 f['fraction_of_matmul_peak'] * rec['matmul_peak']['gflops_s'])
-    assert {'backbone', 'neck', 'rpn_head', 'roi_head', 'roi_head.mask_head'} <= set(
-        rec['train']['flops_per_iter']['gflops_by_module'])
+    assert 'convolution' in ' '.join(rec['train']['flops_per_iter']['gflops_by_op'])
     assert 'of peak' in proc.stdout

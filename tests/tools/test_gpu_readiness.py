@@ -26,7 +26,7 @@ def test_dry_run_on_cpu(tmp_path, coco_data, tiny_checkpoint):
     proc = run_tool('tools/gpu_readiness.py', '--checkpoint', tiny_checkpoint, '--dry-run',
                     '--work-dir', work, '--data-root', coco_data, timeout=900)
     for step in ('setup', 'benchmark', 'train', 'test'):
-        assert f'] {step}: ' in proc.stdout
+        assert f') {step}: ' in proc.stdout
     summary = json.loads((work / 'summary.json').read_text())
     assert summary['dry_run'] is True and summary['input_size'] == [128, 128]
     for key in ('train_img_s', 'infer_img_s', 'infer_ms_batch1', 'peak_mem_mib',

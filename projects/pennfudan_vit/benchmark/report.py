@@ -73,8 +73,8 @@ def format_table(res: Dict[str, Any]) -> str:
                                  f'{f["gflops"]:>10.1f}  {f["achieved_gflops_s"]:.1f} GFLOP/s, '
                                  f'{100 * f["fraction_of_matmul_peak"]:.1f}% of peak')
                     parts = ', '.join(f'{k} {v:.1f}' for k, v in
-                                      f.get('gflops_by_module', {}).items() if '.' not in k)
-                    lines.append(f'{"  GFLOP by module":<38} {parts}')
+                                      list(f.get('gflops_by_op', {}).items())[:4])
+                    lines.append(f'{"  top ops, GFLOP":<38} {parts}')
     mem = f'{res["max_rss_mib"]:.0f} MiB max RSS'
     for phase in ('infer', 'train'):
         if res.get(phase, {}).get('cuda_max_allocated_mib') is not None:

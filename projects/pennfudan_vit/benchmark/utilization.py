@@ -34,15 +34,11 @@ def count_flops(fn: Callable[[], Any], top: int = 8) -> Dict[str, Any]:
     counter = FlopCounterMode(display=False, custom_mapping=_cpu_attention_formulas())
     with counter:
         fn()
-    counts = counter.get_flop_counts()
-    by_op = {str(op).split('.')[-1]: int(n) for op, n in counts.get('Global', {}).items()}
+    by_op = {str(op).split('.')[-1]: int(n)
+             for op, n in counter.get_flop_counts().get('Global', {}).items()}
     ranked = dict(sorted(by_op.items(), key=lambda kv: -kv[1])[:top])
-    # modules one and two levels below the model (backbone, neck, roi_head.mask_head, ...)
-    by_module = {name.split('.', 1)[1]: sum(ops.values()) / 1e9 for name, ops in counts.items()
-                 if 1 <= name.count('.') <= 2}
     return dict(gflops=counter.get_total_flops() / 1e9,
-                gflops_by_op={k: v / 1e9 for k, v in ranked.items()},
-                gflops_by_module=by_module)
+                gflops_by_op={k: v / 1e9 for k, v in ranked.items()})
 
 
 def matmul_peak(device: str = 'cpu', n: int = 2048, reps: int = 10) -> Dict[str, Any]:
