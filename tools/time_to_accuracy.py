@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> None:
     from pennfudan_vit.benchmark import prepare_config
     from pennfudan_vit.benchmark.time_to_accuracy import run_time_to_accuracy
     from pennfudan_vit.engine import lock_work_dir
+    record_path = osp.join(args.work_dir, 'record.json')
+    if osp.exists(record_path):
+        raise UserError(f'{record_path} exists: use another --work-dir or remove it')
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg, _ = prepare_config(args.config, args.cfg_options, args.data_root, 'both',
@@ -68,9 +71,6 @@ def run(args: argparse.Namespace) -> None:
     if args.split == 'val':
         from pennfudan_vit.config import check_dataset_files
         check_dataset_files(cfg, ['val_dataloader'])
-    record_path = osp.join(args.work_dir, 'record.json')
-    if osp.exists(record_path):
-        raise UserError(f'{record_path} exists: use another --work-dir or remove it')
     lock_work_dir(args.work_dir)
     n = int(args.budget // args.every)
     marks = [args.every * (i + 1) for i in range(n)] + (
