@@ -4,6 +4,8 @@
         [--sizes 256 384 512 768 1024] [--iters N] [--threads N] [--data-root DIR]
     python tools/benchmark_scaling.py people CONFIG CKPT [--images N] [--threads N]
         [--data-root DIR]
+    python tools/benchmark_scaling.py attention CONFIG [CONFIG ...]
+        [--sizes ...] [--batch 8] [--gpu-gib 24 80 141]
 
 ``sizes`` runs ``tools/benchmark.py --mode both --flops --batch-size 1`` once per
 config and size, each in its own process (peak memory is per process), keeps the
@@ -11,6 +13,8 @@ records in DIR and prints one markdown table: train and inference time, GFLOPs p
 image, the share of them in attention, and the share of the machine's matmul rate.
 ``people`` times batch-1 inference on every test image and batch-1 training steps
 on ``--images`` train images, grouped by how many people each holds.
+``attention`` needs no data or timing: the backbone's attention FLOPs and the memory
+of its attention matrices at each size, by arithmetic (for machines not at hand).
 """
 import argparse
 import os.path as osp
@@ -38,8 +42,13 @@ def parse_args() -> argparse.Namespace:
     for p in (sizes, people):
         p.add_argument('--threads', type=int, help='torch intra-op threads')
         p.add_argument('--data-root', help='converted dataset folder')
+    att = sub.add_parser('attention', help='attention FLOPs and memory by arithmetic')
+    att.add_argument('configs', nargs='+')
+    att.add_argument('--sizes', type=int, nargs='+', default=[256, 384, 512, 768, 1024, 2048])
+    att.add_argument('--batch', type=int, default=8, help='training images per GPU')
+    att.add_argument('--gpu-gib', type=float, nargs='+', default=[24, 80, 141])
     args = parser.parse_args()
-    if args.command == 'sizes':
+    if args.command in ('sizes', 'attention'):
         bad = [s for s in args.sizes if s < 32 or s % 32]
         if bad:
             parser.error(f'--sizes must be multiples of 32, got {bad[0]}')
@@ -82,10 +91,23 @@ def people(args: argparse.Namespace) -> None:
     print(format_people_table(people_timing(cfg, args.checkpoint, args.images)))
 
 
+def attention(args: argparse.Namespace) -> None:
+    from mmengine.config import Config
+
+    from pennfudan_vit.benchmark.attention_cost import (attention_table, backbone_layout,
+                                                        format_attention_table)
+    rows = []
+    for config in args.configs:
+        layout = backbone_layout(Config.fromfile(config))
+        rows += attention_table(osp.splitext(osp.basename(config))[0], layout, args.sizes,
+                                args.batch, args.gpu_gib)
+    print(format_attention_table(rows, args.batch))
+
+
 @cli_entry
 def main() -> None:
     args = parse_args()
-    (sizes if args.command == 'sizes' else people)(args)
+    dict(sizes=sizes, people=people, attention=attention)[args.command](args)
 
 
 if __name__ == '__main__':

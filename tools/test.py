@@ -19,7 +19,7 @@ from mmengine.dist import get_rank
 
 from pennfudan_vit.config import (add_config_args, check_dataset_files, default_work_dir,
                                   drop_pretrained, load_from_args)
-from pennfudan_vit.engine import build_runner, check_checkpoint_for_config
+from pennfudan_vit.engine import build_runner, check_checkpoint_for_config, exit_distributed
 from pennfudan_vit.errors import UserError, cli_entry
 from pennfudan_vit.evaluation.run_report import write_test_report
 
@@ -74,15 +74,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
     return cfg
 
 
-@cli_entry
-def main() -> None:
-    args = parse_args()
-    cfg = build_cfg(args)
-    checkpoint = check_checkpoint_for_config(cfg, args.checkpoint, args.config)
-    runner = build_runner(cfg)
-    metrics = runner.test()
-    if get_rank() != 0:
-        return
+def report(args: argparse.Namespace, cfg: Config, checkpoint: dict, metrics: dict) -> None:
     coco = next(ev for ev in cfg.test_evaluator if ev.get('type') == 'CocoMetric')
     out, tables = write_test_report(
         osp.join(cfg.work_dir, 'metrics.json'), metrics, coco['ann_file'],
@@ -98,6 +90,16 @@ def main() -> None:
     if args.show_dir:
         print(f'[test] painted images: {cfg.default_hooks.visualization.test_out_dir}')
 
+
+@cli_entry
+def main() -> None:
+    args = parse_args()
+    cfg = build_cfg(args)
+    checkpoint = check_checkpoint_for_config(cfg, args.checkpoint, args.config)
+    metrics = build_runner(cfg).test()
+    if get_rank() == 0:
+        report(args, cfg, checkpoint, metrics)
+    exit_distributed()
 
 if __name__ == '__main__':
     main()

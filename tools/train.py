@@ -15,8 +15,8 @@ from mmengine.config import Config
 
 from pennfudan_vit.config import (add_config_args, add_tensorboard, check_dataset_files,
                                   default_work_dir, load_from_args)
-from pennfudan_vit.engine import (build_runner, guard_work_dir, lock_work_dir,
-                                  resume_checkpoint)
+from pennfudan_vit.engine import (build_runner, exit_distributed, guard_work_dir,
+                                  lock_work_dir, resume_checkpoint)
 from pennfudan_vit.errors import UserError, cli_entry
 
 
@@ -80,6 +80,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     build_runner(build_cfg(args)).train()
+    exit_distributed()
 
 
 if __name__ == '__main__':

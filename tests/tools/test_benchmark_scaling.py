@@ -4,9 +4,11 @@ import json
 
 import pytest
 
-from helpers import CPU_CONFIG, run_tool
+from helpers import CPU_CONFIG, ROOT, run_tool
 from pennfudan_vit.benchmark.scaling import format_people_table, size_row
 from pennfudan_vit.errors import UserError
+
+WINDOWED_CONFIG = str(ROOT / 'configs' / 'vit-b-win_mrcnn_pennfudan.py')
 
 
 def test_sizes_runs_one_benchmark_per_point(tmp_path, coco_data):
@@ -53,3 +55,44 @@ def test_people_table_groups_images(tmp_path, coco_data, tiny_checkpoint):
                                             dict(people=6, detections=9, ms=30.0)],
                                      train=[dict(people=2, s=1.5)]))
     assert '| 1 | 1 | 10 | 3.0 | 0 | nan |' in table and '| 5+ | 1 | 30 | 9.0 |' in table
+
+
+@pytest.mark.parametrize('config,size', [(CPU_CONFIG, 128), (WINDOWED_CONFIG, 256)])
+def test_attention_arithmetic_matches_counted_flops(config, size):
+    """The arithmetic's attention + linear FLOPs equal FlopCounterMode's count of the real
+    backbone's blocks (global SDPA and SAM's windowed, padded attention)."""
+    import torch
+    from mmengine.config import Config
+    from pennfudan_vit.benchmark.attention_cost import attention_cost, backbone_layout
+    from pennfudan_vit.benchmark.utilization import count_flops
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(config)
+    layout = backbone_layout(cfg)
+    backbone = MODELS.build(dict(cfg.model.backbone, init_cfg=None, img_size=size))
+    backbone.eval()
+    side = size // layout['patch']
+    # plain ViT blocks take (1, N, d); SAM's take the token grid (1, h, w, d)
+    grid = (side, side) if any(layout['windows']) else (side * side, )
+    tokens = torch.zeros(1, *grid, layout['dims'])
+
+    def blocks():
+        x = tokens
+        for layer in backbone.layers:
+            x = layer(x)
+
+    with torch.no_grad():
+        counted = count_flops(blocks)
+    expected = attention_cost(layout, size)
+    total = expected['attention_gflops'] + expected['linear_gflops']
+    assert counted['gflops'] == pytest.approx(total, rel=0.02)
+
+
+def test_attention_tool_prints_one_row_per_size():
+    proc = run_tool('tools/benchmark_scaling.py', 'attention', CPU_CONFIG, WINDOWED_CONFIG,
+                    '--sizes', '512', '1024', '--batch', '8', '--gpu-gib', '1', '24')
+    rows = [r for r in proc.stdout.splitlines() if r.startswith('| ') and '---' not in r][1:]
+    assert [r.split(' | ')[:2] for r in rows] == [
+        ['| deit-tiny_mrcnn_pennfudan_cpu', '512'], ['| deit-tiny_mrcnn_pennfudan_cpu', '1024'],
+        ['| vit-b-win_mrcnn_pennfudan', '512'], ['| vit-b-win_mrcnn_pennfudan', '1024']]
+    # DeiT-tiny at 1024 px: 3 heads x 4096^2 x 12 blocks x 2 bytes x 8 images = 9 GiB
+    assert rows[1].split(' | ')[6:8] == ['9.0', '24 |']

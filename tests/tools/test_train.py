@@ -1,6 +1,7 @@
 """tools/train.py end to end on real Penn-Fudan images (tiny CPU runs): exact
 resume with the shipped data-loader workers, damaged checkpoints, work-dir
 locking, TensorBoard, CPU DDP."""
+import json
 import re
 import shutil
 import signal
@@ -126,15 +127,27 @@ def test_checkpoints_are_written_atomically(full_run):
 
 
 def test_ddp_two_processes_gloo(coco_data, tmp_path):
-    """2-process DDP on CPU (gloo) through tools/dist_train.sh (torchrun)."""
+    """2-process DDP on CPU (gloo): train through tools/dist_train.sh, then evaluate the
+    checkpoint through tools/dist_test.sh; both must exit 0 (no abort at teardown)."""
     opts = [o for o in TINY_OPTIONS if 'max_epochs' not in o] + ['train_cfg.max_epochs=1']
-    proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', CPU_CONFIG, '2', '--work-dir', str(tmp_path),
-         '--data-root', str(coco_data), *TINY_SIZE, '--cfg-options', *opts],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={'PY': sys.executable, 'PORT': '29533', 'PATH': '/usr/bin:/bin',
-             'OMP_NUM_THREADS': '1'})
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert (tmp_path / 'epoch_1.pth').exists()
-    log = next(tmp_path.glob('*/*.log')).read_text()
+    env = {'PY': sys.executable, 'PORT': '29533', 'PATH': '/usr/bin:/bin',
+           'OMP_NUM_THREADS': '1'}
+
+    def launch(script, *args):
+        proc = subprocess.run(['bash', f'tools/{script}', *map(str, args)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return proc
+
+    train = tmp_path / 'train'
+    launch('dist_train.sh', CPU_CONFIG, 2, '--work-dir', train, '--data-root', coco_data,
+           *TINY_SIZE, '--cfg-options', *opts)
+    assert (train / 'epoch_1.pth').exists()
+    log = next(train.glob('*/*.log')).read_text()
     assert 'world_size: 2' in log or 'Distributed launcher: pytorch' in log
+    test = launch('dist_test.sh', CPU_CONFIG, train / 'epoch_1.pth', 2, '--work-dir',
+                  tmp_path / 'test', '--data-root', coco_data, '--bootstrap', '20', *TINY_SIZE,
+                  '--cfg-options', *[o for o in opts if o.startswith('test_')])
+    [report] = (tmp_path / 'test').glob('test_*/metrics.json')
+    assert 0.0 <= json.loads(report.read_text())['metrics']['coco/segm_mAP'] <= 1.0
+    assert test.stdout.count('[test] metrics:') == 1   # one report, from rank 0
