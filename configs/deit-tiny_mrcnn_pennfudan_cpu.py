@@ -34,7 +34,7 @@ model = dict(
         mask_head=dict(num_convs=2, in_channels=ch, conv_out_channels=ch)),
     train_cfg=dict(rcnn=dict(sampler=dict(num=128))))
 
-max_epochs = 8
+max_epochs = 10
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
