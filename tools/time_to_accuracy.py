@@ -3,13 +3,16 @@
     python tools/time_to_accuracy.py run CONFIG --system {ours,reference} --work-dir DIR
         [--budget S] [--every S] [--warmup S] [--seed N] [--threads N] [--split {val,test}]
         [--batch-size N] [--reference-recipe {config,torchvision}] [--data-root DIR]
-        [--input-size H W] [--cfg-options k=v ...]
+        [--input-size H W] [--cfg-options k=v ...] [--label NAME]
+    python tools/time_to_accuracy.py rescore DIR/record.json --split {val,test} --out FILE
     python tools/time_to_accuracy.py summarize DIR/*/record.json [--out FILE] [--plot PNG]
 
 ``run`` trains one system from random init for ``--budget`` seconds of wall-clock
 time under the same policy for both (warm-up, then cosine decay to the end of the
 budget), saves weights every ``--every`` seconds, scores each snapshot with COCOeval
-on the split and writes ``DIR/record.json``. ``summarize`` gives mean, std and range
+on the split and writes ``DIR/record.json``. ``--label`` names a variant's curve (runs
+with one label are one curve). ``rescore`` scores a run's snapshots on another split,
+so recipes are compared on val without training again. ``summarize`` gives mean, std and range
 over seeds per time mark, the ratio ours / reference, and the curves picture.
 See docs/benchmarks.md, "Time to accuracy".
 """
@@ -39,7 +42,13 @@ def parse_args() -> argparse.Namespace:
                      'Penn-Fudan tutorial SGD')
     run.add_argument('--split', choices=['val', 'test'], default='test',
                      help='split the snapshots are scored on (val for choosing recipes)')
+    run.add_argument('--label', help='curve name of a variant (default: the system)')
     add_config_args(run, launcher=False)
+    resc = sub.add_parser('rescore', help="score a run's snapshots on another split")
+    resc.add_argument('record', help='record.json of a run whose snapshots are still there')
+    resc.add_argument('--split', choices=['val', 'test'], required=True)
+    resc.add_argument('--out', required=True, help='write the rescored record here')
+    resc.add_argument('--data-root', help='converter output (default: as for run)')
     summ = sub.add_parser('summarize', help='seed statistics and curves of several runs')
     summ.add_argument('records', nargs='+', help='record.json files of runs')
     summ.add_argument('--out', help='write the summary JSON here')
@@ -77,8 +86,20 @@ def run(args: argparse.Namespace) -> None:
         [args.budget] if args.budget > n * args.every else [])
     record = run_time_to_accuracy(cfg, args.system, marks, args.work_dir, args.warmup,
                                   args.seed, args.split, args.reference_recipe)
-    record['config'] = args.config
+    record.update(config=args.config, cfg_options=args.cfg_options or {}, label=args.label)
     print(f'[time-to-accuracy] wrote {atomic_write_json(record_path, record)}')
+
+
+def rescore(args: argparse.Namespace) -> None:
+    from pennfudan_vit.benchmark import prepare_config
+    from pennfudan_vit.benchmark.time_to_accuracy import read_records, rescore_record
+    from pennfudan_vit.config import check_dataset_files
+    [record] = read_records([args.record])
+    cfg, _ = prepare_config(record['config'], record.get('cfg_options'), args.data_root,
+                            'both', record['input_size'], record['batch_size'])
+    check_dataset_files(cfg, [f'{args.split}_dataloader'])
+    out = rescore_record(record, cfg, args.split)
+    print(f'[time-to-accuracy] wrote {atomic_write_json(args.out, out)}')
 
 
 def summarize(args: argparse.Namespace) -> None:
@@ -96,7 +117,7 @@ def summarize(args: argparse.Namespace) -> None:
 @cli_entry
 def main() -> None:
     args = parse_args()
-    (run if args.command == 'run' else summarize)(args)
+    dict(run=run, rescore=rescore, summarize=summarize)[args.command](args)
 
 
 if __name__ == '__main__':

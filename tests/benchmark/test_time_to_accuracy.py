@@ -71,3 +71,30 @@ def test_bad_input_is_one_line(records, tmp_path):
                     '--work-dir', tmp_path / 'w', '--budget', '10', '--every', '20',
                     check=False)
     assert proc.returncode == 2 and '--every <= --budget' in proc.stderr
+
+
+def test_rescore_scores_the_same_snapshots_on_another_split(records, tmp_path, coco_data):
+    out = tmp_path / 'val.json'
+    run_tool('tools/time_to_accuracy.py', 'rescore', records['ours'], '--split', 'val',
+             '--out', out, '--data-root', coco_data)
+    test, val = (json.loads(p.read_text()) for p in (records['ours'], out))
+    assert val['split'] == 'val' and val['rescored_from'] == 'test'
+    assert val['cfg_options'] == test['cfg_options'] and test['cfg_options']
+    keep = ('mark_s', 'iters', 'images', 'path')
+    assert [{k: p[k] for k in keep} for p in val['points']] == \
+        [{k: p[k] for k in keep} for p in test['points']]
+    # the same weights predicted 17 val images, not the run's 3 test images
+    assert val['points'][-1]['detections'] > test['points'][-1]['detections']
+    labelled = dict(test, label='ours-variant')
+    (tmp_path / 'labelled.json').write_text(json.dumps(labelled))
+    proc = run_tool('tools/time_to_accuracy.py', 'summarize', records['ours'],
+                    tmp_path / 'labelled.json', '--out', tmp_path / 's.json')
+    summary = json.loads((tmp_path / 's.json').read_text())
+    assert set(summary['systems']) == {'ours', 'ours-variant'}
+    assert summary['ratio']['ours-variant']['8']['bbox_AP'] in (1.0, None)
+    assert 'ours-variant' in proc.stdout
+    gone = dict(test, points=[dict(test['points'][0], path=str(tmp_path / 'gone.pth'))])
+    (tmp_path / 'gone.json').write_text(json.dumps(gone))
+    proc = run_tool('tools/time_to_accuracy.py', 'rescore', tmp_path / 'gone.json', '--split',
+                    'val', '--out', tmp_path / 'x.json', '--data-root', coco_data, check=False)
+    assert proc.returncode == 2 and 'gone.pth of the run is gone' in proc.stderr

@@ -17,14 +17,8 @@ TRAINERS = dict(ours=train_ours, reference=train_reference)
 SERIES = ('bbox_AP', 'segm_AP', 'bbox_AP50', 'segm_AP50')
 
 
-def run_time_to_accuracy(cfg: Config, system: str, marks: Sequence[float], out_dir: str,
-                         warmup_s: float, seed: int, split: str = 'test',
-                         recipe: str = 'config') -> Dict[str, Any]:
-    """Train ``system`` until the last mark, then score every snapshot on ``split``."""
-    if system not in SYSTEMS:
-        raise UserError(f'unknown system {system!r}: choose from {", ".join(SYSTEMS)}')
-    env = environment('cpu')
-    snapshots = TRAINERS[system](cfg, marks, out_dir, warmup_s, seed, recipe)
+def _score(cfg: Config, system: str, seed: int, snapshots: Sequence[Dict[str, Any]],
+           split: str) -> List[Dict[str, Any]]:
     points = []
     for snap in snapshots:
         metrics = evaluate_snapshot(cfg, system, snap['path'], split)
@@ -33,11 +27,34 @@ def run_time_to_accuracy(cfg: Config, system: str, marks: Sequence[float], out_d
               f'({snap["iters"]} iters, {snap["images"]} images): '
               f'bbox AP {metrics["bbox"]["AP"]["point"]:.3f} '
               f'segm AP {metrics["segm"]["AP"]["point"]:.3f}', flush=True)
+    return points
+
+
+def run_time_to_accuracy(cfg: Config, system: str, marks: Sequence[float], out_dir: str,
+                         warmup_s: float, seed: int, split: str = 'test',
+                         recipe: str = 'config') -> Dict[str, Any]:
+    """Train ``system`` until the last mark, then score every snapshot on ``split``."""
+    if system not in SYSTEMS:
+        raise UserError(f'unknown system {system!r}: choose from {", ".join(SYSTEMS)}')
+    env = environment('cpu')
+    snapshots = TRAINERS[system](cfg, marks, out_dir, warmup_s, seed, recipe)
+    points = _score(cfg, system, seed, snapshots, split)
     return dict(system=system, seed=seed, split=split, marks_s=sorted(marks),
                 recipe=recipe if system == 'reference' else 'config',
                 warmup_s=warmup_s, batch_size=cfg.train_dataloader.batch_size,
                 input_size=pipeline_size(cfg, 'train_dataloader'), config=cfg.filename,
                 threads=torch.get_num_threads(), environment=env, points=points)
+
+
+def rescore_record(record: Dict[str, Any], cfg: Config, split: str) -> Dict[str, Any]:
+    """``record`` with every snapshot scored again on ``split`` (``cfg`` as in the run)."""
+    missing = [p['path'] for p in record['points'] if not osp.isfile(p['path'])]
+    if missing:
+        raise UserError(f'snapshot {missing[0]} of the run is gone: rescoring needs its weights')
+    snapshots = [{k: v for k, v in p.items() if k not in ('bbox', 'segm')}
+                 for p in record['points']]
+    return dict(record, split=split, rescored_from=record['split'],
+                points=_score(cfg, record['system'], record['seed'], snapshots, split))
 
 
 def _value(point: Dict[str, Any], series: str) -> float:
@@ -63,7 +80,10 @@ def read_records(paths: Sequence[str]) -> List[Dict[str, Any]]:
 
 
 def run_label(record: Dict[str, Any]) -> str:
-    """The curve a run belongs to: its system, and the reference's recipe when not the config's."""
+    """The curve a run belongs to: its ``label`` if given, else its system and the
+    reference's recipe when not the config's."""
+    if record.get('label'):
+        return record['label']
     recipe = record.get('recipe', 'config')
     return record['system'] if recipe == 'config' else f'{record["system"]}-{recipe}'
 
