@@ -6,6 +6,7 @@
         [--input-size H W] [--cfg-options k=v ...] [--label NAME]
     python tools/time_to_accuracy.py rescore DIR/record.json --split {val,test} --out FILE
     python tools/time_to_accuracy.py summarize DIR/*/record.json [--out FILE] [--plot PNG]
+        [--ours LABEL]
 
 ``run`` trains one system from random init for ``--budget`` seconds of wall-clock
 time under the same policy for both (warm-up, then cosine decay to the end of the
@@ -53,6 +54,8 @@ def parse_args() -> argparse.Namespace:
     summ.add_argument('records', nargs='+', help='record.json files of runs')
     summ.add_argument('--out', help='write the summary JSON here')
     summ.add_argument('--plot', help='write the AP-versus-time picture here')
+    summ.add_argument('--ours', default='ours',
+                      help='the curve whose ratio to each other curve is given (a --label)')
     args = parser.parse_args()
     if args.command == 'run':
         for name in ('budget', 'every', 'threads', 'batch_size'):
@@ -105,7 +108,7 @@ def rescore(args: argparse.Namespace) -> None:
 def summarize(args: argparse.Namespace) -> None:
     from pennfudan_vit.benchmark.time_to_accuracy import (format_summary, read_records,
                                                           summarize)
-    summary = summarize(read_records(args.records))
+    summary = summarize(read_records(args.records), args.ours)
     print(format_summary(summary))
     if args.out:
         print(f'[time-to-accuracy] wrote {atomic_write_json(args.out, summary)}')

@@ -88,11 +88,17 @@ def test_rescore_scores_the_same_snapshots_on_another_split(records, tmp_path, c
     labelled = dict(test, label='ours-variant')
     (tmp_path / 'labelled.json').write_text(json.dumps(labelled))
     proc = run_tool('tools/time_to_accuracy.py', 'summarize', records['ours'],
-                    tmp_path / 'labelled.json', '--out', tmp_path / 's.json')
+                    records['reference'], tmp_path / 'labelled.json', '--ours', 'ours-variant',
+                    '--out', tmp_path / 's.json')
     summary = json.loads((tmp_path / 's.json').read_text())
-    assert set(summary['systems']) == {'ours', 'ours-variant'}
-    assert summary['ratio']['ours-variant']['8']['bbox_AP'] in (1.0, None)
-    assert 'ours-variant' in proc.stdout
+    assert set(summary['systems']) == {'ours', 'ours-variant', 'reference'}
+    assert summary['ours'] == 'ours-variant'
+    assert set(summary['ratio']) == {'ours', 'reference'}
+    assert summary['ratio']['ours']['8']['bbox_AP'] in (1.0, None)
+    assert 'ours-variant/this' in proc.stdout
+    proc = run_tool('tools/time_to_accuracy.py', 'summarize', records['ours'], '--ours', 'b2',
+                    check=False)
+    assert proc.returncode == 2 and "no runs labelled 'b2' among ours" in proc.stderr
     gone = dict(test, points=[dict(test['points'][0], path=str(tmp_path / 'gone.pth'))])
     (tmp_path / 'gone.json').write_text(json.dumps(gone))
     proc = run_tool('tools/time_to_accuracy.py', 'rescore', tmp_path / 'gone.json', '--split',

@@ -88,14 +88,17 @@ def run_label(record: Dict[str, Any]) -> str:
     return record['system'] if recipe == 'config' else f'{record["system"]}-{recipe}'
 
 
-def summarize(records: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+def summarize(records: Sequence[Dict[str, Any]], ours: str = 'ours') -> Dict[str, Any]:
     """Per curve (:func:`run_label`) and mark: mean, std, min, max over seeds of each AP
-    series; and the ratio of our mean to each reference curve's."""
+    series; and the ratio of the ``ours`` curve's mean to each other curve's."""
     splits = {r['split'] for r in records}
     if len(splits) != 1:
         raise UserError(f'the runs were scored on different splits ({", ".join(sorted(splits))})')
-    out: Dict[str, Any] = dict(split=splits.pop(), systems={}, ratio={})
-    for label in sorted({run_label(r) for r in records}, key=lambda k: (k != 'ours', k)):
+    labels = {run_label(r) for r in records}
+    if ours not in labels:
+        raise UserError(f'no runs labelled {ours!r} among {", ".join(sorted(labels))}')
+    out: Dict[str, Any] = dict(split=splits.pop(), ours=ours, systems={}, ratio={})
+    for label in sorted(labels, key=lambda k: (k != ours, k)):
         runs = [r for r in records if run_label(r) == label]
         configs = {r['config'] for r in runs}
         if len(configs) > 1:
@@ -114,22 +117,22 @@ def summarize(records: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         out['systems'][label] = dict(seeds=sorted(r['seed'] for r in runs),
                                      config=configs.pop(), batch_size=runs[0]['batch_size'],
                                      threads=runs[0]['threads'], marks=rows)
-    ours = out['systems'].get('ours', {}).get('marks', {})
+    mine = out['systems'][ours]['marks']
     for label, data in out['systems'].items():
-        if label == 'ours' or not ours:
+        if label == ours:
             continue
         ref = data['marks']
         out['ratio'][label] = {
-            mark: {s: ours[mark][s]['mean'] / ref[mark][s]['mean']
+            mark: {s: mine[mark][s]['mean'] / ref[mark][s]['mean']
                    if ref[mark][s]['mean'] > 0 else None for s in SERIES}
-            for mark in sorted(set(ours) & set(ref), key=int)}
+            for mark in sorted(set(mine) & set(ref), key=int)}
     return out
 
 
 def format_summary(summary: Dict[str, Any]) -> str:
     """A text table: mean +- std [min, max] per curve and mark, and ours / each reference."""
     lines = [f'{"curve":<22} min  seeds  iters  images  {"bbox AP":<27}{"segm AP":<27}'
-             'ours/this bbox  segm']
+             f'{summary.get("ours", "ours")}/this bbox  segm']
     for label, data in summary['systems'].items():
         for mark, row in data['marks'].items():
             cells = []
