@@ -1,6 +1,8 @@
 # CPU config: DeiT-tiny-size ViT (192-d, 12 blocks) from random init at 384 px,
-# with narrower neck/heads (128 channels, 2-conv mask head, 2-fc box head) and
-# fewer sampled RoIs, so a 2-core machine learns something in one `make demo`.
+# with narrower neck/heads (128 channels, 2-conv mask head, 2-fc box head),
+# fewer sampled RoIs and batch 2, so a 2-core machine learns something in one
+# `make demo`: in a fixed time, more updates beat more images per update here
+# (docs/benchmarks.md, time to accuracy).
 # CPU fine-tune from ImageNet: backbone init_cfg = mmpretrain's deit-tiny_pt-4xb256_in1k.
 _base_ = './vit_mrcnn_pennfudan.py'
 
@@ -17,7 +19,7 @@ train_pipeline = [
 ]
 test_pipeline = [dict(t, **{k: image_size for k in ('scale', ) if k in t})
                  for t in _base_.test_pipeline]
-train_dataloader = dict(batch_size=4, num_workers=2, dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(batch_size=2, num_workers=2, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
@@ -45,5 +47,5 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(lr=4e-4, weight_decay=0.05),
     paramwise_cfg=dict(layer_decay_rate=1.0))   # from scratch: no layer decay
-auto_scale_lr = dict(base_batch_size=4)
+auto_scale_lr = dict(base_batch_size=2)
 default_hooks = dict(logger=dict(interval=5))
