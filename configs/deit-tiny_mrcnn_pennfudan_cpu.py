@@ -1,8 +1,6 @@
 # CPU config: DeiT-tiny-size ViT (192-d, 12 blocks) from random init at 384 px,
-# with narrower neck/heads (128 channels, 2-conv mask head, 2-fc box head),
-# fewer sampled RoIs and batch 2, so a 2-core machine learns something in one
-# `make demo`: in a fixed time, more updates beat more images per update here
-# (docs/benchmarks.md, time to accuracy).
+# narrower neck/heads, fewer sampled RoIs and small batches (more updates learn
+# faster here: docs/benchmarks.md), so a 2-core machine learns in one `make demo`.
 # CPU fine-tune from ImageNet: backbone init_cfg = mmpretrain's deit-tiny_pt-4xb256_in1k.
 _base_ = './vit_mrcnn_pennfudan.py'
 
