@@ -96,3 +96,10 @@ def test_attention_tool_prints_one_row_per_size():
         ['| vit-b-win_mrcnn_pennfudan', '512'], ['| vit-b-win_mrcnn_pennfudan', '1024']]
     # DeiT-tiny at 1024 px: 3 heads x 4096^2 x 12 blocks x 2 bytes x 8 images = 9 GiB
     assert rows[1].split(' | ')[6:8] == ['9.0', '24 |']
+
+
+def test_attention_tool_refuses_a_non_vit_config():
+    proc = run_tool('tools/benchmark_scaling.py', 'attention',
+                    str(ROOT / 'configs' / 'r50-fpn_mrcnn_pennfudan.py'), check=False)
+    assert proc.returncode == 2 and 'is not a ViT' in proc.stderr.strip().splitlines()[-1]
+    assert 'Traceback' not in proc.stderr

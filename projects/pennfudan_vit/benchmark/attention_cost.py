@@ -5,15 +5,18 @@ from typing import Any, Dict, List, Sequence
 
 from mmengine.config import Config
 
+from ..errors import UserError
+from .prepare import init_registries
+
 
 def backbone_layout(cfg: Config) -> Dict[str, Any]:
     """Width, patch size and per-block attention span (0 = global) of ``cfg``'s backbone."""
     from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
-    register_all_modules()
+    init_registries()
     backbone = MODELS.build(dict(cfg.model.backbone, init_cfg=None))
     if not hasattr(backbone, 'layers') or not hasattr(backbone, 'patch_embed'):
-        raise ValueError(f'{type(backbone).__name__} is not a ViT backbone')
+        raise UserError(f'{cfg.filename}: its backbone {type(backbone).__name__} is not a '
+                        'ViT; attention arithmetic needs a ViT config')
     return dict(name=type(backbone).__name__, dims=backbone.embed_dims,
                 patch=backbone.patch_embed.projection.kernel_size[0],
                 heads=[layer.attn.num_heads for layer in backbone.layers],
