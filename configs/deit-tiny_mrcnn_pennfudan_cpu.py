@@ -1,7 +1,6 @@
-# CPU config: DeiT-tiny-size ViT (192-d, 12 blocks) from random init at 384 px,
-# narrower neck/heads, fewer sampled RoIs and small batches (more updates learn
-# faster here: docs/benchmarks.md), so a 2-core machine learns in one `make demo`.
-# CPU fine-tune from ImageNet: backbone init_cfg = mmpretrain's deit-tiny_pt-4xb256_in1k.
+# CPU config: DeiT-tiny-size ViT (192-d, 12 blocks) from random init at 384 px, narrow
+# heads, few sampled RoIs and batch 2: one `make demo` on 2 cores (docs/benchmarks.md).
+# To fine-tune from ImageNet: backbone init_cfg = mmpretrain's deit-tiny_pt-4xb256_in1k.
 _base_ = './vit_mrcnn_pennfudan.py'
 
 image_size = (384, 384)
@@ -20,17 +19,18 @@ test_pipeline = [dict(t, **{k: image_size for k in ('scale', ) if k in t})
 train_dataloader = dict(batch_size=2, num_workers=2, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-
-ch = 128
+# Penn-Fudan's people are large: no stride-4 level (most of the neck and RPN cost), one RPN conv
+ch, strides = 128, [8, 16, 32, 64]
 model = dict(
     backbone=dict(arch='deit-tiny', img_size=image_size[0], drop_path_rate=0.0,
                   init_cfg=None),
-    neck=dict(backbone_channel=192, out_channels=ch),
-    rpn_head=dict(in_channels=ch, feat_channels=ch),
+    neck=dict(backbone_channel=192, out_channels=ch, start_level=1, num_outs=4),
+    rpn_head=dict(in_channels=ch, feat_channels=ch, num_convs=1,
+                  anchor_generator=dict(strides=strides)),
     roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=ch),
+        bbox_roi_extractor=dict(out_channels=ch, featmap_strides=strides[:3]),
         bbox_head=dict(type='Shared2FCBBoxHead', in_channels=ch, fc_out_channels=512),
-        mask_roi_extractor=dict(out_channels=ch),
+        mask_roi_extractor=dict(out_channels=ch, featmap_strides=strides[:3]),
         mask_head=dict(num_convs=2, in_channels=ch, conv_out_channels=ch)),
     train_cfg=dict(rcnn=dict(sampler=dict(num=128))))
 

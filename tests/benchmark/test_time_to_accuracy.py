@@ -104,3 +104,14 @@ def test_rescore_scores_the_same_snapshots_on_another_split(records, tmp_path, c
     proc = run_tool('tools/time_to_accuracy.py', 'rescore', tmp_path / 'gone.json', '--split',
                     'val', '--out', tmp_path / 'x.json', '--data-root', coco_data, check=False)
     assert proc.returncode == 2 and 'gone.pth of the run is gone' in proc.stderr
+
+
+def test_every_curve_gets_its_own_colour():
+    """Variants (--label) never take a fixed system's colour (they did: ours-x and the reference)."""
+    from pennfudan_vit.visualization.time_to_accuracy import COLOURS, curve_colours
+    names = ['reference', 'ours-b2', 'ours-s8', 'ours', 'reference-torchvision'] + [
+        f'v{i}' for i in range(8)]
+    colours = curve_colours(names)
+    assert [colours[n] for n in COLOURS] == list(COLOURS.values())
+    assert len(set(colours[n] for n in names[:5])) == 5
+    assert not set(colours[n] for n in names[5:]) & set(COLOURS.values())

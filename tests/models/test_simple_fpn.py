@@ -55,6 +55,31 @@ def test_bad_arguments():
         SimpleFPN(backbone_channel=64, in_channels=[16, 32, 64])
     with pytest.raises(ValueError, match='num_outs'):
         SimpleFPN(backbone_channel=64, num_outs=3)
+    with pytest.raises(ValueError, match='start_level'):
+        SimpleFPN(backbone_channel=64, start_level=4)
+    with pytest.raises(ValueError, match=r'num_outs must be >= 3 \(start_level=1\)'):
+        SimpleFPN(backbone_channel=64, start_level=1, num_outs=2)
+
+
+@pytest.mark.parametrize('start_level', [1, 2])
+def test_start_level_skips_the_fine_levels(start_level):
+    neck = SimpleFPN(backbone_channel=64, out_channels=16, start_level=start_level,
+                     num_outs=5 - start_level)
+    outs = neck(torch.randn(2, 64, 4, 6))
+    full = _expected_shapes(4, 6, n=5)
+    assert [tuple(o.shape[-2:]) for o in outs] == full[start_level:]
+    # the skipped levels' deconvs and convs are not built at all
+    names = {n.split('.')[0] for n, _ in neck.named_parameters()}
+    assert 'fpn1' not in names and len(neck.lateral_convs) == 4 - start_level
+    assert sum(p.numel() for p in neck.parameters()) < sum(
+        p.numel() for p in SimpleFPN(backbone_channel=64, out_channels=16).parameters())
+
+
+def test_state_dict_keeps_vitdet_names():
+    """fpn1..fpn4 as in ViTDet's SimpleFPN, so its checkpoints load by name."""
+    keys = SimpleFPN(backbone_channel=64, out_channels=16).state_dict().keys()
+    assert {k.split('.')[0] for k in keys} == {
+        'fpn1', 'fpn2', 'lateral_convs', 'fpn_convs'}
 
 
 @pytest.mark.parametrize('hw', [(64, 96), (70, 100), (96, 64)])

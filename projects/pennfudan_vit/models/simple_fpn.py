@@ -27,8 +27,10 @@ class SimpleFPN(BaseModule):
         in_channels: Channels of the four rebuilt levels before the lateral
             convs. Defaults to ``[C // 4, C // 2, C, C]`` as in ViTDet.
         out_channels: Channels of every output level.
-        num_outs: Number of outputs; levels beyond 4 are stride-2 max pools of
-            the last one (5 gives strides 4..64 for the RPN).
+        num_outs: Number of outputs; levels beyond the rebuilt ones are stride-2
+            max pools of the last one (5 gives strides 4..64 for the RPN).
+        start_level: First rebuilt level to output (0: stride 4, 1: stride 8 ...);
+            the levels below it are not built at all, which saves their convs.
         norm_cfg: Norm after deconvs and in lateral/output convs. Defaults to
             channel-first LayerNorm (``mmpretrain.LN2d``); any mmcv norm works.
         act_cfg: Activation between the two stride-4 deconvolutions.
@@ -47,6 +49,7 @@ class SimpleFPN(BaseModule):
                  norm_cfg: OptConfigType = dict(type='mmpretrain.LN2d', eps=1e-6),
                  act_cfg: ConfigType = dict(type='GELU'),
                  in_index: int = -1,
+                 start_level: int = 0,
                  init_cfg: MultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         c = backbone_channel
@@ -55,32 +58,42 @@ class SimpleFPN(BaseModule):
         if len(in_channels) != 4:
             raise ValueError(f'SimpleFPN builds 4 levels; in_channels must have 4 '
                              f'entries, got {list(in_channels)}')
-        if num_outs < 4:
-            raise ValueError(f'SimpleFPN num_outs must be >= 4, got {num_outs}')
+        if not 0 <= start_level <= 3:
+            raise ValueError(f'SimpleFPN start_level must be 0..3, got {start_level}')
+        if num_outs < 4 - start_level:
+            raise ValueError(f'SimpleFPN num_outs must be >= {4 - start_level} '
+                             f'(start_level={start_level}), got {num_outs}')
         self.backbone_channel = c
         self.in_channels = list(in_channels)
         self.out_channels = out_channels
         self.num_outs = num_outs
         self.in_index = in_index
+        self.start_level = start_level
 
         def norm(ch: int) -> nn.Module:
             return build_norm_layer(norm_cfg, ch)[1] if norm_cfg else nn.Identity()
 
         c4, c8, c16, c32 = self.in_channels
-        # stride 4: two 2x deconvs with norm + activation between them
-        self.fpn1 = nn.Sequential(
-            nn.ConvTranspose2d(c, c // 2, 2, 2), norm(c // 2),
-            build_activation_layer(act_cfg), nn.ConvTranspose2d(c // 2, c4, 2, 2))
+        # stride 4: two 2x deconvs with norm + activation between them;
         # stride 8: one 2x deconv; stride 16: as is (1x1 proj if widths differ);
         # stride 32: 2x max pool
-        self.fpn2 = nn.ConvTranspose2d(c, c8, 2, 2)
-        self.fpn3 = nn.Identity() if c16 == c else nn.Conv2d(c, c16, 1)
-        self.fpn4 = nn.Sequential(
-            nn.MaxPool2d(2, 2), nn.Identity() if c32 == c else nn.Conv2d(c, c32, 1))
+        rebuild = [
+            lambda: nn.Sequential(
+                nn.ConvTranspose2d(c, c // 2, 2, 2), norm(c // 2),
+                build_activation_layer(act_cfg), nn.ConvTranspose2d(c // 2, c4, 2, 2)),
+            lambda: nn.ConvTranspose2d(c, c8, 2, 2),
+            lambda: nn.Identity() if c16 == c else nn.Conv2d(c, c16, 1),
+            lambda: nn.Sequential(
+                nn.MaxPool2d(2, 2), nn.Identity() if c32 == c else nn.Conv2d(c, c32, 1)),
+        ]
+        # named fpn1..fpn4 as in ViTDet, so its checkpoints keep loading
+        self.levels = [f'fpn{i + 1}' for i in range(start_level, 4)]
+        for name, make in zip(self.levels, rebuild[start_level:]):
+            self.add_module(name, make())
 
         self.lateral_convs = nn.ModuleList()
         self.fpn_convs = nn.ModuleList()
-        for ch in self.in_channels:
+        for ch in self.in_channels[start_level:]:
             self.lateral_convs.append(ConvModule(
                 ch, out_channels, 1, norm_cfg=norm_cfg, act_cfg=None, inplace=False))
             self.fpn_convs.append(ConvModule(
@@ -96,7 +109,7 @@ class SimpleFPN(BaseModule):
                 f'SimpleFPN expects a (B, {self.backbone_channel}, H, W) feature map; '
                 f'got {tuple(x.shape)}. Set the backbone to out_type="featmap" and '
                 f'backbone_channel to its embedding width.')
-        feats: List[torch.Tensor] = [self.fpn1(x), self.fpn2(x), self.fpn3(x), self.fpn4(x)]
+        feats: List[torch.Tensor] = [getattr(self, name)(x) for name in self.levels]
         outs = [fpn(lat(f)) for f, lat, fpn in
                 zip(feats, self.lateral_convs, self.fpn_convs)]
         for _ in range(self.num_outs - len(outs)):
