@@ -21,6 +21,12 @@ from pennfudan_vit.errors import UserError
     ({'train_dataloader.sampler.shufle': False}, 'DefaultSampler takes no argument "shufle"'),
     ({'model.train_cfg.rpn.assigner.pos_iou_thrr': 0.5},
      'MaxIoUAssigner takes no argument "pos_iou_thrr"'),
+    # the pyramid's strides and the heads' strides must agree (mmdet trusts them)
+    ({'model.neck.start_level': 0},
+     r'outputs strides \[4, 8, 16, 32\], but model.rpn_head.anchor_generator.strides'),
+    ({'model.rpn_head.anchor_generator.strides': [4, 8, 16, 32]}, 'anchor_generator.strides'),
+    ({'model.roi_head.mask_roi_extractor.featmap_strides': [16, 32]},
+     r'mask_roi_extractor.featmap_strides is \[16, 32\]: it must be the first of them'),
 ])
 def test_bad_options(options, message):
     with pytest.raises(UserError, match=message):
@@ -35,6 +41,10 @@ def test_bad_options(options, message):
     {'default_hooks.checkpoint.filename_tmpl': 'ep_{}.pth'},  # forwarded to save_checkpoint
     {'val_evaluator.metric': 'bbox'},                  # str for a list of str
     {'model.neck.act_cfg': dict(type='ReLU')},
+    {'model.neck.start_level': 0, 'model.neck.num_outs': 5,   # the stride-4 pyramid again
+     'model.rpn_head.anchor_generator.strides': [4, 8, 16, 32, 64],
+     'model.roi_head.bbox_roi_extractor.featmap_strides': [4, 8, 16, 32],
+     'model.roi_head.mask_roi_extractor.featmap_strides': [4, 8, 16, 32]},
 ])
 def test_good_options(options):
     cfg = load_config(CPU_CONFIG, options)

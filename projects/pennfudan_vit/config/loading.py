@@ -9,7 +9,7 @@ from mmengine.config import Config, DictAction
 
 from ..errors import UserError
 from .edits import set_data_root, set_input_size
-from .validation import check_hooks, validate_cfg_options
+from .validation import check_hooks, check_pyramid, validate_cfg_options
 
 
 def add_config_args(parser: argparse.ArgumentParser, launcher: bool = True) -> None:
@@ -45,6 +45,7 @@ def load_config(path: str, cfg_options: Optional[Dict[str, Any]] = None,
             raise UserError(f'--data-root {data_root} is not a folder')
         set_data_root(cfg, data_root)
     check_hooks(cfg)
+    check_pyramid(cfg)
     return cfg
 
 

@@ -140,6 +140,30 @@ def check_hooks(cfg: Config) -> None:
             check_module_args(hook, ['custom_hooks', str(i)])
 
 
+def check_pyramid(cfg: Config) -> None:
+    """A SimpleFPN's output strides match the RPN's anchor strides and the RoI extractors'
+    featmap strides, which mmdet takes on trust (a mismatch trains, silently wrong)."""
+    model = cfg.get('model') or {}
+    neck = model.get('neck') or {}
+    if neck.get('type') != 'SimpleFPN':
+        return
+    start, num_outs = neck.get('start_level', 0), neck.get('num_outs', 5)
+    strides = [4 * 2 ** (start + i) for i in range(num_outs)]
+    where = f'model.neck (start_level={start}, num_outs={num_outs})'
+    anchors = ((model.get('rpn_head') or {}).get('anchor_generator') or {}).get('strides')
+    if anchors is not None:
+        got = [s if isinstance(s, Number) else s[0] for s in anchors]
+        if got != strides:
+            raise UserError(f'{where} outputs strides {strides}, but '
+                            f'model.rpn_head.anchor_generator.strides is {list(anchors)}')
+    for name in ('bbox_roi_extractor', 'mask_roi_extractor'):
+        extractor = (model.get('roi_head') or {}).get(name) or {}
+        got = list(extractor.get('featmap_strides') or strides)
+        if got != strides[:len(got)]:
+            raise UserError(f'{where} outputs strides {strides}, but model.roi_head.{name}.'
+                            f'featmap_strides is {got}: it must be the first of them')
+
+
 def _check_json(path: str, what: str) -> Optional[str]:
     if not osp.isfile(path):
         return f'{what} {path} does not exist'
