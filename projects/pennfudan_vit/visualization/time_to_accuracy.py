@@ -1,4 +1,5 @@
 """AP versus training time of both systems: seed mean with the min-max band."""
+from itertools import cycle
 from typing import Any, Dict, Iterable
 
 COLOURS = {'ours': 'tab:red', 'reference': 'tab:blue', 'reference-torchvision': 'tab:green'}
@@ -11,8 +12,7 @@ LABELS = {'ours': 'ours', 'reference': 'torchvision reference, our optimizer',
 
 def curve_colours(names: Iterable[str]) -> Dict[str, str]:
     """One distinct colour per curve: the fixed ones for the systems, then the variants'."""
-    names = list(names)
-    others = iter(OTHER_COLOURS * (len(names) // len(OTHER_COLOURS) + 1))
+    others = cycle(OTHER_COLOURS)
     return {n: COLOURS[n] if n in COLOURS else next(others) for n in names}
 
 
