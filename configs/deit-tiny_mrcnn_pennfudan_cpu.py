@@ -31,10 +31,10 @@ model = dict(
         bbox_roi_extractor=dict(out_channels=ch, featmap_strides=strides[:3]),
         bbox_head=dict(type='Shared2FCBBoxHead', in_channels=ch, fc_out_channels=512),
         mask_roi_extractor=dict(out_channels=ch, featmap_strides=strides[:3]),
-        mask_head=dict(num_convs=2, in_channels=ch, conv_out_channels=ch)),
+        mask_head=dict(in_channels=ch, conv_out_channels=ch)),
     train_cfg=dict(rcnn=dict(sampler=dict(num=128))))
 
-max_epochs = 10
+max_epochs = 13
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
