@@ -16,20 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ''):
-    # Run as a script: import data_prep from the repository root rather than
-    # letting data_prep/ itself shadow top-level module names.
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from pennfudan_vit.errors import UserError, cli_entry
 
-from pennfudan_vit.errors import UserError, cli_entry  # noqa: E402
-
-from data_prep import source  # noqa: E402
-from data_prep.atomic_folder import write_folder  # noqa: E402
-from data_prep.coco import MASK_FORMATS, ImageRecord, build_coco, dump_json  # noqa: E402
-from data_prep.pennfudan import (ADDED_LIST, IMAGES, DatasetRoot, collection_of,  # noqa: E402
+from data_prep import source
+from data_prep.atomic_folder import write_folder
+from data_prep.coco import MASK_FORMATS, ImageRecord, build_coco, dump_json
+from data_prep.pennfudan import (ADDED_LIST, IMAGES, DatasetRoot, collection_of,
                                  load_pennfudan, open_dataset, png_names)
-from data_prep.splits import SPLIT_NAMES, stratified_kfold, stratified_split  # noqa: E402
-from data_prep.summary import format_summary  # noqa: E402
+from data_prep.splits import SPLIT_NAMES, stratified_kfold, stratified_split
+from data_prep.dataset_table import format_dataset_table
 
 # Everything the converter writes in OUT; anything else there is the user's.
 OUTPUT_NAMES = re.compile(r'PNGImages|annotations(/instances_(train|val|test|all)\.json'
@@ -179,7 +174,7 @@ def convert(args: argparse.Namespace) -> None:
     removed = [name for name in previous_folds if name not in outputs]
     if removed:
         print(f'removed {len(removed)} fold files of the previous output: {" ".join(removed)}')
-    print(format_summary(splits, crowd_added=args.added == 'ignore'))
+    print(format_dataset_table(splits, crowd_added=args.added == 'ignore'))
     print(f'wrote {len(outputs)} annotation files to {args.out / "annotations"} (images: '
           f'{args.out / IMAGES}) in {time.perf_counter() - start:.1f} s')
 

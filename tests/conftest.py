@@ -1,18 +1,16 @@
 """Shared pytest fixtures: repo paths, registered modules, converted data."""
+import logging
 import os
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 # Where the tests look for Penn-Fudan when $PENNFUDAN_SRC is not set.
 REPO_DATA = (ROOT / 'data' / 'PennFudanPed', ROOT / 'data' / 'PennFudanPed.zip')
 
-if str(ROOT) not in sys.path:  # `import data_prep`
-    sys.path.insert(0, str(ROOT))
-
-from helpers import run_tool  # noqa: E402
 
 
 @pytest.fixture(scope='session', autouse=True)
@@ -30,6 +28,22 @@ def _mmdet_scope():
     """Each test starts in mmdet's scope (a Runner elsewhere may have switched it)."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmdet')
+
+
+@pytest.fixture(autouse=True)
+def _runner_state():
+    """Undo what an in-process tool leaves behind: torch's deterministic flag (set by
+    ``randomness.deterministic``) and thread count (``--threads``), which change floating
+    point results, and a Runner's logger writing to this test's captured stdout."""
+    before, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
+    yield
+    torch.use_deterministic_algorithms(before)
+    torch.set_num_threads(threads)
+    from mmengine.logging import MMLogger
+    for logger in MMLogger._instance_dict.values():
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler:
+                handler.stream = sys.stdout  # setStream would flush the closed one
 
 
 @pytest.fixture(scope='session')
@@ -55,7 +69,8 @@ def pennfudan_src() -> Path:
 @pytest.fixture(scope='session')
 def coco_data(tmp_path_factory, pennfudan_src) -> Path:
     """The real Penn-Fudan, converted once for the session."""
+    from data_prep.pennfudan_to_coco import main
     out = tmp_path_factory.mktemp('pennfudan')
-    run_tool('data_prep/pennfudan_to_coco.py', '--src', pennfudan_src, '--out', out,
-             '--overwrite', '--folds', '2')
+    assert main(['--src', str(pennfudan_src), '--out', str(out), '--overwrite',
+                 '--folds', '2']) == 0
     return out

@@ -1,10 +1,10 @@
 """Helpers shared by the tests (importable as `helpers`)."""
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import torch
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_CONFIG = str(ROOT / 'configs' / 'deit-tiny_mrcnn_pennfudan_cpu.py')
@@ -21,8 +21,18 @@ TINY_OPTIONS = [
 ]
 
 
+def tool_main(name: str) -> Callable:
+    """``main`` of ``tools/<name>.py``, loaded in-process (tools/ is no package)."""
+    path = ROOT / 'tools' / f'{name}.py'
+    spec = importlib.util.spec_from_file_location(f'tools_{name}', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
 def run_tool(*args, check=True, timeout=600, env=None):
-    """Run a tool with the project interpreter from the repo root."""
+    """Run a tool as its own process from the repo root: only for what a process shows
+    (exit codes of a whole run, signals, distributed runs)."""
     proc = subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout, env={**os.environ, **(env or {})})
     if check and proc.returncode != 0:
@@ -31,9 +41,9 @@ def run_tool(*args, check=True, timeout=600, env=None):
     return proc
 
 
-
 def make_det_batch(h: int = 64, w: int = 96, n_img: int = 1, with_gt: bool = True):
     """A data batch as mmdet dataloaders yield it (uint8 images, data samples)."""
+    import torch
     from mmdet.structures import DetDataSample
     from mmdet.structures.mask import BitmapMasks
     from mmengine.structures import InstanceData

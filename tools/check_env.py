@@ -13,6 +13,12 @@ from pathlib import Path
 # mmengine 0.10.7 still imports pkg_resources; its deprecation notice is noise here
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
+try:
+    from pennfudan_vit.errors import cli_entry
+except ModuleNotFoundError:  # the 'plugin import' step below names the fix
+    def cli_entry(main):
+        return main
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -59,16 +65,12 @@ def check_versions() -> str:
 
 def check_tiny_model() -> str:
     import torch
-    from mmengine.config import Config
-    from mmdet.registry import MODELS
     from mmdet.structures import DetDataSample
-    from mmengine.registry import init_default_scope
-
-    # loading the config imports the plugin through its custom_imports
-    cfg = Config.fromfile(str(ROOT / 'configs' / 'deit-tiny_mrcnn_pennfudan_cpu.py'))
-    init_default_scope('mmdet')
-    cfg.model.backbone.init_cfg = None
-    model = MODELS.build(cfg.model).eval()
+    from pennfudan_vit.config import drop_pretrained, load_config
+    from pennfudan_vit.detector import build_model
+    cfg = load_config(str(ROOT / 'configs' / 'deit-tiny_mrcnn_pennfudan_cpu.py'))
+    drop_pretrained(cfg)
+    model = build_model(cfg).eval()
     sample = DetDataSample(metainfo=dict(img_shape=(64, 96), ori_shape=(64, 96),
                                          scale_factor=(1., 1.)))
     with torch.no_grad():
@@ -77,13 +79,15 @@ def check_tiny_model() -> str:
                  data_samples=[sample]), False)
         res = model(**data, mode='predict')
     n = sum(p.numel() for p in model.parameters())
-    return f'{type(model).__name__} with {n / 1e6:.1f} M params predicts ({len(res[0].pred_instances)} boxes)'
+    return (f'{type(model).__name__} with {n / 1e6:.1f} M params predicts '
+            f'({len(res[0].pred_instances)} boxes)')
 
 
-def main() -> None:
+@cli_entry
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--quiet', action='store_true')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     q = args.quiet
     _step('versions', 'run make setup (pip install -r requirements.txt)', check_versions, q)
     _step('mmcv.ops', 'mmcv was built without its compiled ops: delete the cached '

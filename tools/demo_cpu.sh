@@ -17,6 +17,7 @@ T0=$(date +%s)
 step() { printf '\n[demo] (%ss) %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 
 [ -x "$PY" ] || { echo "[demo] no $PY: run 'make setup' first" >&2; exit 1; }
+echo "[demo] data -> $DATA, checkpoints and logs -> $WORK, test results -> $WORK/test_<time>/"
 
 step "1/5 data -> $DATA"
 if [ -f "$DATA/annotations/instances_test.json" ]; then
@@ -32,12 +33,17 @@ RESUME=()
 ls "$WORK"/*.pth >/dev/null 2>&1 && RESUME=(--resume)
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK" --data-root "$DATA" "${RESUME[@]}"
 
-CKPT=$(ls -t "$WORK"/best_coco_segm_mAP_epoch_*.pth 2>/dev/null | head -n 1)
+CKPT=$(ls -t "$WORK"/best_coco_segm_mAP_epoch_*.pth 2>/dev/null | head -n 1 || true)
 [ -n "$CKPT" ] || CKPT="$WORK/$(cat "$WORK/last_checkpoint" | xargs basename)"
 step "3/5 test $CKPT on the test split"
-"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK" --data-root "$DATA" 2>&1 \
-  | tee "$WORK/test_output.txt" | grep -E "^ Average Precision|^\[test\]|^(bbox|segm): |^  (metric|AP)|^error" || true
-[ "${PIPESTATUS[0]}" = 0 ] || { echo "[demo] test failed, see $WORK/test_output.txt" >&2; exit 1; }
+if ! "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK" --data-root "$DATA" \
+    > "$WORK/test_output.txt" 2>&1; then
+  tail -n 15 "$WORK/test_output.txt" >&2
+  echo "[demo] test failed: the whole log is $WORK/test_output.txt" >&2
+  exit 1
+fi
+# the evaluation tables, without mmengine's per-iteration log lines
+grep -E "^\[test\]|^(bbox|segm): |^  (metric|AP)" "$WORK/test_output.txt" || true
 
 step "4/5 curves"
 "$PY" tools/plot_curves.py "$WORK" --out "$WORK/curves.png"

@@ -20,12 +20,9 @@ import argparse
 import os
 import sys
 
-import _project_path  # noqa: F401  (a torch-free environment: the checkout)
-
-from pennfudan_vit.errors import UserError, cli_entry  # noqa: E402
-from pennfudan_vit.evaluation import (IOU_TYPES, PROTOCOL_HELP, bootstrap_report,  # noqa: E402
-                                      parse_protocol)
-from pennfudan_vit.fileio import atomic_write_json  # noqa: E402
+from pennfudan_vit.errors import UserError, cli_entry
+from pennfudan_vit.evaluation import IOU_TYPES, PROTOCOL_HELP, bootstrap_report, parse_protocol
+from pennfudan_vit.fileio import atomic_write_json
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

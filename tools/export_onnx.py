@@ -11,10 +11,9 @@ the resize target the runtime uses (default: the config's test size).
 See docs/deploy.md.
 """
 import argparse
+import os.path as osp
 
-
-from mmengine.config import DictAction
-
+from pennfudan_vit.config.loading import CfgOptions
 from pennfudan_vit.errors import cli_entry
 
 
@@ -28,7 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--int8', action='store_true',
                         help='dynamic int8 quantisation of MatMul/Gemm weights')
     parser.add_argument('--no-simplify', action='store_true', help='skip onnxsim')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptions,
                         help='override config settings, e.g. model.test_cfg.rcnn.score_thr=0.1')
     return parser.parse_args(argv)
 
@@ -36,11 +35,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 @cli_entry
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from pennfudan_vit.deploy.export import export_onnx, model_size_mb
+    from pennfudan_vit.deploy.export import export_onnx
     meta, diffs = export_onnx(args.config, args.checkpoint, args.out, args.input_size,
                               int8=args.int8, cfg_options=args.cfg_options,
                               simplify=not args.no_simplify)
-    print(f'[export] {args.out}: {model_size_mb(args.out):.1f} MiB, opset {meta.opset}, '
+    print(f'[export] {args.out}: {osp.getsize(args.out) / 2 ** 20:.1f} MiB, opset {meta.opset}, '
           f'resize to {meta.input_size[0]}x{meta.input_size[1]} (keep ratio), '
           f'pad to /{meta.size_divisor}, classes {meta.class_names}, '
           f'quantization {meta.quantization}')

@@ -7,17 +7,15 @@ INPUT is an image, a folder or a glob (quote it). ``OUT/vis/<name>`` holds the
 painted images (masks, boxes, scores) and ``OUT/preds/<name>.json`` the
 predictions scoring at least ``--score-thr`` (boxes xyxy, scores, labels, RLE
 masks). Unreadable files are named and skipped; the exit status is then 1.
+``tools/infer_onnx.py`` runs the same loop on an exported model.
 """
 import argparse
 import os.path as osp
 
-from pennfudan_vit.config import drop_pretrained, load_config
 from pennfudan_vit.errors import UserError, cli_entry
-from pennfudan_vit.images import collect_images, exit_if_unreadable
 
 
-@cli_entry
-def main() -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
@@ -26,21 +24,25 @@ def main() -> None:
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='minimum score painted and written to the JSON (0-1)')
     parser.add_argument('--device', default=None, help='default: cuda:0 if available, else cpu')
-    args = parser.parse_args()
+    return parser.parse_args(argv)
 
+
+@cli_entry
+def main(argv=None) -> None:
+    args = parse_args(argv)
     if not 0 <= args.score_thr <= 1:
         raise UserError(f'--score-thr must be in [0, 1], got {args.score_thr}')
+    from pennfudan_vit.images import collect_images, exit_if_unreadable
     files = collect_images(args.input)
     if not osp.isfile(args.checkpoint):
         raise UserError(f'checkpoint {args.checkpoint} does not exist')
+    from pennfudan_vit.config import load_config
+    from pennfudan_vit.deploy.predict import infer_files
+    from pennfudan_vit.detector import TorchDetector, load_detector, resolve_device
     cfg = load_config(args.config)
-    drop_pretrained(cfg)
-
-    import torch
-    from pennfudan_vit.inference import infer_images
-    device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
-    done, failed = infer_images(cfg, args.checkpoint, files, args.out_dir, args.score_thr,
-                                device)
+    model, _ = load_detector(cfg, args.checkpoint, resolve_device(args.device))
+    done, failed = infer_files(TorchDetector(cfg, model), files, args.out_dir, args.score_thr,
+                               'infer')
     print(f'[infer] {done} images -> {osp.join(args.out_dir, "vis")} (painted), '
           f'{osp.join(args.out_dir, "preds")} (JSON, score >= {args.score_thr})')
     exit_if_unreadable('infer', failed, len(files))

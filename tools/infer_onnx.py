@@ -12,14 +12,13 @@ truth file (paths relative to ``--images``) is run and
 ``DIR/PREFIX.bbox.json`` / ``DIR/PREFIX.segm.json`` are written, all
 detections kept, for ``tools/eval_results.py``; ``--compare BASE_PREFIX`` then
 matches them to another run's boxes (counts, IoU). Needs only
-``pip install -r requirements/deploy.txt``. See docs/deploy.md.
+``pip install -r requirements/deploy.txt`` and ``pip install --no-deps .``
+(the plugin). See docs/deploy.md.
 """
 import argparse
 import os.path as osp
 
-import _project_path  # noqa: F401  (a torch-free environment: the checkout)
-
-from pennfudan_vit.errors import UserError, cli_entry  # noqa: E402
+from pennfudan_vit.errors import UserError, cli_entry
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -74,7 +73,7 @@ def main(argv=None) -> None:
         return
     files = collect_images(args.input)
     detector = OnnxDetector(args.model, threads=args.threads)
-    done, failed = infer_files(detector, files, args.out_dir, args.score_thr)
+    done, failed = infer_files(detector, files, args.out_dir, args.score_thr, 'infer_onnx')
     print(f'[infer_onnx] {done} images -> {osp.join(args.out_dir, "vis")} (painted), '
           f'{osp.join(args.out_dir, "preds")} (JSON, score >= {args.score_thr})')
     exit_if_unreadable('infer_onnx', failed, len(files))

@@ -9,15 +9,15 @@ import argparse
 import os.path as osp
 
 from pennfudan_vit.errors import cli_entry
-from pennfudan_vit.visualization import plot_curves
+from pennfudan_vit.visualization.curves import plot_curves
 
 
 @cli_entry
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('work_dir')
     parser.add_argument('--out', help='PNG path (default WORK_DIR/curves.png)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     out = plot_curves(args.work_dir, args.out or osp.join(args.work_dir, 'curves.png'))
     print(f'[plot_curves] wrote {out}')
 

@@ -7,7 +7,12 @@
 # Environment knobs:
 #   PYTHON=python3.11          interpreter used to create .venv (default: python3)
 #   VENV=.venv                 where the environment goes
-#   TORCH_INDEX_URL=...        extra index for torch/torchvision (e.g. a CUDA build)
+#   TORCH_VARIANT=auto         cpu: PyTorch's CPU wheels (a venv of about 2 GB); cuda: the
+#                              PyPI build with its CUDA libraries (about 6 GB); auto (default):
+#                              cpu where no NVIDIA driver is found, else cuda
+#   TORCH_CPU_INDEX_URL=...    where the CPU wheels come from
+#                              (default: https://download.pytorch.org/whl/cpu)
+#   TORCH_INDEX_URL=...        extra index for torch/torchvision (e.g. another CUDA build)
 #   FORCE_CUDA=1               build mmcv's CUDA ops even if no GPU is visible (needs nvcc)
 #   TORCH_CUDA_ARCH_LIST="9.0" CUDA architectures to compile (default: the visible GPU's)
 #   MAX_JOBS=N                 parallel compile jobs (default: number of cores)
@@ -38,6 +43,13 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 quiet_pip() { "${PIP[@]}" "$@" 2>&1 | { grep -v -E "already satisfied|^WARNING: Location|^Looking in" || true; }; return "${PIPESTATUS[0]}"; }
 TORCH_PIP_ARGS=()
 [ -n "${TORCH_INDEX_URL:-}" ] && TORCH_PIP_ARGS=(--extra-index-url "$TORCH_INDEX_URL")
+TORCH_VARIANT="${TORCH_VARIANT:-auto}"
+if [ "$TORCH_VARIANT" = auto ]; then
+  TORCH_VARIANT=cpu
+  { command -v nvidia-smi || [ -e /proc/driver/nvidia/version ]; } >/dev/null 2>&1 && TORCH_VARIANT=cuda
+fi
+case "$TORCH_VARIANT" in cpu|cuda) ;; *) fail "TORCH_VARIANT=$TORCH_VARIANT is not a choice" "use auto, cpu or cuda";; esac
+CPU_INDEX="${TORCH_CPU_INDEX_URL:-https://download.pytorch.org/whl/cpu}"
 
 # ---------------------------------------------------------------- 1. venv
 STEP="venv"
@@ -52,8 +64,8 @@ fi
 # Idempotence: a stamp of every input that decides the environment.
 STAMP="$VENV/.pennfudan-setup"
 want_stamp() {
-  cat requirements.txt requirements/*.txt pyproject.toml 2>/dev/null | sha256sum | cut -c1-16
-  echo "${TORCH_INDEX_URL:-} ${FORCE_CUDA:-} ${TORCH_CUDA_ARCH_LIST:-}"
+  cat requirements.txt requirements/*.txt pyproject.toml bench/pyproject.toml 2>/dev/null | sha256sum | cut -c1-16
+  echo "$TORCH_VARIANT ${TORCH_INDEX_URL:-} ${FORCE_CUDA:-} ${TORCH_CUDA_ARCH_LIST:-}"
 }
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(want_stamp)" ] && "$PY" tools/check_env.py --quiet; then
   say "Environment in $VENV is already set up and passes the self-check: nothing changed ($(( $(date +%s) - T0 )) s)."
@@ -62,10 +74,24 @@ fi
 
 # ---------------------------------------------------------------- 2. torch
 STEP="torch"
-say "Installing torch/torchvision (requirements/torch.txt) and build tools"
 "${PIP[@]}" install -q --upgrade pip >/dev/null 2>&1 || true
-quiet_pip install "${TORCH_PIP_ARGS[@]}" -r requirements/torch.txt \
-  || fail "pip could not install torch/torchvision" "check requirements/torch.txt pins and TORCH_INDEX_URL"
+TORCH_REQ=requirements/torch.txt
+if [ "$TORCH_VARIANT" = cpu ] && [ -z "${TORCH_INDEX_URL:-}" ]; then
+  if "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/torch/", timeout=10)' \
+      "$CPU_INDEX" >/dev/null 2>&1; then
+    # the same pins with the CPU builds' local version (torch==X+cpu)
+    TORCH_REQ="$ROOT/.build/torch-cpu.txt"; mkdir -p "$ROOT/.build"
+    sed -E 's/^(torch|torchvision)==([0-9.]+)$/\1==\2+cpu/' requirements/torch.txt > "$TORCH_REQ"
+    TORCH_PIP_ARGS=(--index-url "$CPU_INDEX")
+  else
+    say "No NVIDIA driver here, but the CPU wheels ($CPU_INDEX) cannot be reached: installing the PyPI build with its CUDA libraries (about 6 GB). TORCH_CPU_INDEX_URL=... points to a mirror."
+    TORCH_VARIANT=cuda
+  fi
+fi
+say "Installing torch/torchvision ($TORCH_VARIANT build, $TORCH_REQ) and build tools"
+quiet_pip install "${TORCH_PIP_ARGS[@]}" -r "$TORCH_REQ" \
+  || fail "pip could not install torch/torchvision" "check requirements/torch.txt pins, TORCH_VARIANT and TORCH_INDEX_URL"
+[ "${TORCH_PIP_ARGS[0]:-}" = --index-url ] && TORCH_PIP_ARGS=(--extra-index-url "$CPU_INDEX")
 # setuptools<70 only while mmcv builds (restored to torch's requirement in step 4).
 "${PIP[@]}" install -q -r requirements/build.txt 2>&1 | grep -v "dependency conflicts\|requires setuptools\|resolver does not" || true
 
@@ -105,7 +131,7 @@ else
     BUILD="$ROOT/.build/mmcv"
     rm -rf "$BUILD"; mkdir -p "$BUILD"
     say "Building mmcv $MMCV_VERSION from its sdist ($([ $WITH_CUDA = 1 ] && echo "CPU + CUDA ops for arch $TORCH_CUDA_ARCH_LIST" || echo "CPU ops"), C++$CXX_STD, MAX_JOBS=$MAX_JOBS)."
-    say "This takes about 20-25 minutes on 2 cores (longer with CUDA ops); the wheel is kept in $WHEEL_DIR so the next setup takes minutes."
+    say "This takes about 10 minutes on 2 cores (longer with CUDA ops); the wheel is kept in $WHEEL_DIR so the next setup takes minutes."
     "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD" \
       || fail "could not download the mmcv $MMCV_VERSION sdist from PyPI" "check network access to pypi.org, or put mmcv-$MMCV_VERSION.tar.gz in $BUILD"
     tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
@@ -140,6 +166,9 @@ mmcv_ops_ok || { rm -rf "$WHEEL_DIR"; fail "the installed mmcv cannot import mmc
 STEP="plugin"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e . \
   || fail "editable install of the pennfudan_vit plugin failed" "check pyproject.toml"
+# the measurement harness behind docs/benchmarks.md, a distribution of its own
+"${PIP[@]}" install -q --no-deps --no-build-isolation -e bench \
+  || fail "editable install of the measurement harness (bench/) failed" "check bench/pyproject.toml"
 
 # ---------------------------------------------------------------- 5. self-check
 STEP="self-check"

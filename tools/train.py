@@ -4,23 +4,19 @@
         [--auto-scale-lr] [--vis-backend {local,tensorboard}] [--data-root DIR]
         [--input-size H W] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm}]
 
-Multi-GPU: ``bash tools/dist_train.sh CONFIG NUM_GPUS [args]`` (torchrun).
+Multi-GPU: ``bash tools/dist_train.sh CONFIG NUM_GPUS [args]`` (torchrun). The work
+is done by :mod:`pennfudan_vit.training`.
 """
 import argparse
-import os
-import os.path as osp
+from typing import Optional, Sequence
 
-import torch
-from mmengine.config import Config
-
-from pennfudan_vit.config import (add_config_args, add_tensorboard, check_dataset_files,
-                                  default_work_dir, load_from_args)
-from pennfudan_vit.engine import (build_runner, exit_distributed, guard_work_dir,
-                                  lock_work_dir, resume_checkpoint)
-from pennfudan_vit.errors import UserError, cli_entry
+from pennfudan_vit.config import add_config_args, parse_config_args
+from pennfudan_vit.engine import exit_distributed
+from pennfudan_vit.errors import cli_entry
+from pennfudan_vit.training import train, train_config
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a detector')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -35,51 +31,17 @@ def parse_args() -> argparse.Namespace:
                         help='tensorboard: also write TensorBoard events (scalars and '
                         'validation images) next to the local logs')
     add_config_args(parser)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
-
-
-def build_cfg(args: argparse.Namespace) -> Config:
-    """Load the config and apply the command line, validating as we go."""
-    cfg = load_from_args(args)
-    cfg.work_dir = default_work_dir(cfg, args.config, args.work_dir)
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and not torch.cuda.is_available():
-        print('[train] AMP needs a GPU: training in fp32 on this machine', flush=True)
-        cfg.optim_wrapper.type = 'OptimWrapper'
-        cfg.optim_wrapper.pop('loss_scale', None)
-    if args.auto_scale_lr:
-        if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
-            raise UserError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
-        cfg.auto_scale_lr.enable = True
-    if args.vis_backend == 'tensorboard':
-        add_tensorboard(cfg)
-
-    lock_work_dir(cfg.work_dir)  # before resume and guard look at the folder
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, resume_checkpoint(cfg.work_dir)
-    elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise UserError(f'--resume checkpoint {args.resume} does not exist')
-        cfg.resume, cfg.load_from = True, args.resume
-    if cfg.resume:
-        print(f'[train] resuming from {cfg.load_from}', flush=True)
-    elif cfg.get('load_from') and '://' not in cfg.load_from and not osp.isfile(cfg.load_from):
-        raise UserError(f'load_from {cfg.load_from} does not exist: pass a checkpoint file '
-                        f'(--cfg-options load_from=/path/to/FILE.pth) or load_from=None')
-    guard_work_dir(cfg.work_dir, resume=args.resume is not None)
-    check_dataset_files(cfg, ['train_dataloader'] + (
-        ['val_dataloader'] if cfg.get('val_cfg') else []))
-    return cfg
+    return parse_config_args(parser, argv)
 
 
 @cli_entry
-def main() -> None:
-    args = parse_args()
-    build_runner(build_cfg(args)).train()
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    train(train_config(
+        args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
+        auto_scale_lr=args.auto_scale_lr, vis_backend=args.vis_backend,
+        cfg_options=args.cfg_options, data_root=args.data_root, input_size=args.input_size,
+        launcher=args.launcher))
     exit_distributed()
 
 

@@ -1,9 +1,10 @@
-"""Image inputs of the inference tools: an image, a folder or a glob (no torch)."""
+"""Image inputs of the inference tools: an image, a folder or a glob (no torch); the files
+are read by :func:`pennfudan_vit.deploy.image_ops.load_image`."""
 import glob
 import os
 import os.path as osp
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 from .errors import UserError
 
@@ -24,17 +25,6 @@ def collect_images(spec: str) -> List[str]:
     if not files:
         raise UserError(f'no images ({", ".join(IMG_EXTS)}) found in {spec}')
     return files
-
-
-def unreadable_reason(path: str) -> Optional[str]:
-    """Why ``path`` cannot be decoded as an image, or None if it can."""
-    from PIL import Image
-    try:
-        with Image.open(path) as img:
-            img.load()  # decodes every pixel: a truncated file fails here
-    except Exception as err:  # noqa: BLE001 - any decode failure is the file's
-        return f'{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ""}'
-    return None
 
 
 def exit_if_unreadable(tool: str, failed: Sequence[Tuple[str, str]], total: int) -> None:

@@ -15,13 +15,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p.name for p in (ROOT / 'configs').glob('*.py'))
 
 
-def test_expected_configs_exist():
-    assert 'vit_mrcnn_pennfudan.py' in CONFIGS
-    assert {'vit-s_mrcnn_pennfudan.py', 'vit-l_mrcnn_pennfudan.py',
-            'deit-tiny_mrcnn_pennfudan_cpu.py', 'vit-b-win_mrcnn_pennfudan.py',
-            'swin-t_mrcnn_pennfudan.py', 'r50-fpn_mrcnn_pennfudan.py'} <= set(CONFIGS)
-
-
 def small(cfg: Config) -> Config:
     """Shrink a config for a CPU smoke test: no downloads, small ViT grid, fp32."""
     bb = cfg.model.backbone
@@ -56,22 +49,3 @@ def test_config_trains_one_step_and_predicts(name):
     inst = preds[0].pred_instances
     assert {'bboxes', 'scores', 'labels', 'masks'} <= set(inst.keys())
     assert inst.masks.shape[-2:] == (64, 96)
-
-
-def test_children_only_state_their_difference():
-    """Every config inherits the bases (or a config built on them) and stays small."""
-    import re
-    for name in CONFIGS:
-        text = (ROOT / 'configs' / name).read_text()
-        assert re.search(r"_base_ = (\[\n    '_base_/|'\./[\w-]+\.py')", text), name
-        assert len(text.splitlines()) < 50, name
-
-
-def test_config_comments_carry_no_measured_numbers():
-    """Measured figures go stale in comments; they belong in docs/."""
-    import re
-    for path in (ROOT / 'configs').rglob('*.py'):
-        for line in path.read_text().splitlines():
-            comment = line.partition('#')[2]
-            assert not re.search(r'\d+(\.\d+)?\s*(x faster|%|s/iter|ms|minutes)|AP \d', comment), \
-                (path.name, line)

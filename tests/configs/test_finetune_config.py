@@ -7,7 +7,9 @@ import torch
 import yaml
 from mmengine.config import Config
 
-from helpers import ROOT, TINY_SIZE, run_tool
+import pytest
+
+from helpers import ROOT, TINY_SIZE, tool_main
 
 CONFIG = str(ROOT / 'configs' / 'r50-fpn_coco-ft_mrcnn_pennfudan.py')
 MMDET_CONFIGS = Path(mmdet.__file__).parent / '.mim' / 'configs' / 'mask_rcnn'
@@ -58,14 +60,17 @@ def _state(path: Path) -> dict:
     return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
 
 
-def test_load_from_keeps_shared_weights_and_reinitialises_class_heads(coco_data, tmp_path):
+def test_load_from_keeps_shared_weights_and_reinitialises_class_heads(coco_data, tmp_path,
+                                                                      capsys):
     source = _coco_checkpoint(tmp_path / 'coco.pth')
     # lr 0: the saved weights are the ones training started from
-    proc = run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path / 'work', '--data-root',
-                    coco_data, *TINY_SIZE, '--cfg-options', f'load_from={tmp_path}/coco.pth',
-                    'optim_wrapper.optimizer.lr=0', *ONE_IMAGE_RUN)
+    tool_main('train')([CONFIG, '--work-dir', str(tmp_path / 'work'), '--data-root',
+                        str(coco_data), *TINY_SIZE, '--cfg-options',
+                        f'load_from={tmp_path}/coco.pth', 'optim_wrapper.optimizer.lr=0',
+                        *ONE_IMAGE_RUN])
+    printed = capsys.readouterr()
     for layer in CLASS_LAYERS:
-        assert f'size mismatch for roi_head.{layer}weight' in proc.stdout + proc.stderr
+        assert f'size mismatch for roi_head.{layer}weight' in printed.out + printed.err
     loaded = _state(tmp_path / 'work' / 'epoch_1.pth')
     assert loaded.keys() == source.keys()
     heads = {k for k in loaded if any(c in k for c in CLASS_LAYERS)}
@@ -83,15 +88,15 @@ def test_load_from_keeps_shared_weights_and_reinitialises_class_heads(coco_data,
     assert 0.0005 < loaded['roi_head.bbox_head.fc_reg.weight'].std() < 0.002
 
 
-def test_unreachable_checkpoint_fails_in_one_line(coco_data, tmp_path):
+def test_unreachable_checkpoint_fails_in_one_line(coco_data, tmp_path, capsys):
     url = 'http://127.0.0.1:9/mask_rcnn_coco.pth'  # nothing listens on port 9
-    proc = run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path, '--data-root', coco_data,
-                    *TINY_SIZE, '--cfg-options', f'load_from={url}',
-                    'train_dataloader.num_workers=0',
-                    'train_dataloader.persistent_workers=False', check=False)
-    assert proc.returncode == 2, proc.stderr[-3000:]
-    assert 'Traceback' not in proc.stderr
-    last = proc.stderr.strip().splitlines()[-1]
+    with pytest.raises(SystemExit) as exit_:
+        tool_main('train')([CONFIG, '--work-dir', str(tmp_path), '--data-root', str(coco_data),
+                            *TINY_SIZE, '--cfg-options', f'load_from={url}',
+                            'train_dataloader.num_workers=0',
+                            'train_dataloader.persistent_workers=False'])
+    assert exit_.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith(f'error: could not download checkpoint {url} (URLError')
     assert '--cfg-options load_from=/path/to/mask_rcnn_coco.pth' in last
     assert 'model.backbone.init_cfg.checkpoint=/path/to/mask_rcnn_coco.pth' in last

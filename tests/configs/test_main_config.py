@@ -1,11 +1,11 @@
 """The main (GPU) config on CPU: a few real training iterations through
-tools/train.py, and an overfitting check on one fixed batch."""
+tools/train.py's main, and an overfitting check on one fixed batch."""
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-from helpers import ROOT, run_tool
+from helpers import ROOT, tool_main
 
 MAIN = str(ROOT / 'configs' / 'vit_mrcnn_pennfudan.py')
 # ViT-B/16 at 128 px, 4 images, no download (random init), fp32 on CPU
@@ -19,10 +19,10 @@ SMALL = [
 ]
 
 
-def test_main_config_trains_on_cpu(coco_data, tmp_path):
-    proc = run_tool('tools/train.py', MAIN, '--work-dir', tmp_path, '--data-root', coco_data,
-                    '--input-size', '128', '128', '--cfg-options', *SMALL)
-    assert 'AMP needs a GPU' in proc.stdout  # the config's AmpOptimWrapper falls back
+def test_main_config_trains_on_cpu(coco_data, tmp_path, capsys):
+    tool_main('train')([MAIN, '--work-dir', str(tmp_path), '--data-root', str(coco_data),
+                        '--input-size', '128', '128', '--cfg-options', *SMALL])
+    assert 'AMP needs a GPU' in capsys.readouterr().out  # the AmpOptimWrapper falls back
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert 'Epoch(train) [1][2/2]' in log
     assert (tmp_path / 'epoch_1.pth').exists()

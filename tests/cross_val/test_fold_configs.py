@@ -1,11 +1,11 @@
-"""Fold configs load like any config and point every split at the fold's files."""
+"""Fold configs: whole configs (the user's, with the command line) pointing every split at
+the fold's files; options that would move a fold's data are refused."""
 import pytest
 from mmengine.config import Config
 
 from helpers import CPU_CONFIG
 from pennfudan_vit.config import load_config
-from pennfudan_vit.cross_val import fold_configs, managed_keys
-from pennfudan_vit.cross_val.fold_configs import check_option_keys
+from pennfudan_vit.cross_val.folds import check_option_keys, fold_configs
 from pennfudan_vit.errors import UserError
 
 
@@ -15,11 +15,12 @@ def _write(folder, texts):
 
 
 def test_fold_and_test_split_configs(tmp_path):
-    cfg = Config.fromfile(CPU_CONFIG)
+    cfg = load_config(CPU_CONFIG, {'train_cfg.max_epochs': 1})
     texts = fold_configs(CPU_CONFIG, cfg, '/d', folds=2, also_test=True)
     assert sorted(texts) == ['fold0.py', 'fold0_test_split.py', 'fold1.py', 'fold1_test_split.py']
+    assert texts['fold1.py'].startswith(f'# {CPU_CONFIG} on fold 1 of 2, written by')
     _write(tmp_path, texts)
-    fold = load_config(str(tmp_path / 'fold1.py'), {'train_cfg.max_epochs': 1})
+    fold = load_config(str(tmp_path / 'fold1.py'))
     assert fold.train_cfg.max_epochs == 1 and fold.data_root == '/d/'
     assert fold.train_dataloader.dataset.ann_file == 'annotations/folds/fold1_train.json'
     for split in ('val', 'test'):
@@ -42,11 +43,7 @@ def test_wrapped_dataset_and_evaluator_list(tmp_path):
         "train_dataloader = dict(dataset=dict(_delete_=True, type='RepeatDataset', times=2,\n"
         "                        dataset={{_base_.train_dataloader.dataset}}))\n"
         "test_evaluator = [dict(type='CocoMetric', ann_file='x.json', metric=['bbox'])]\n")
-    cfg = Config.fromfile(user)
-    assert 'train_dataloader.dataset.dataset.ann_file' in managed_keys(cfg)
-    assert 'test_evaluator.0.ann_file' in managed_keys(cfg)
-    texts = fold_configs(str(user), cfg, '/d', folds=2, also_test=False)
-    assert "dict(dataset=dict(dataset=dict(data_root=data_root" in texts['fold0.py']
+    texts = fold_configs(str(user), Config.fromfile(user), '/d', folds=2, also_test=False)
     _write(tmp_path, texts)
     fold = Config.fromfile(tmp_path / 'fold0.py')
     assert fold.train_dataloader.dataset.type == 'RepeatDataset'
@@ -56,17 +53,18 @@ def test_wrapped_dataset_and_evaluator_list(tmp_path):
 
 
 def test_refused_configs_and_options():
-    cfg = Config.fromfile(CPU_CONFIG)
     for key in ('train_dataloader.dataset.ann_file', 'val_evaluator', 'data_root',
-                'test_dataloader.dataset', 'val_evaluator.ann_file'):
+                'test_dataloader.dataset', 'val_evaluator.ann_file', 'test_evaluator.0',
+                'train_dataloader.dataset.dataset.data_root'):
         with pytest.raises(UserError, match=f'--cfg-options {key}: cross_val.py sets'):
-            check_option_keys(cfg, [key])
-    check_option_keys(cfg, ['train_dataloader.dataset.indices', 'val_evaluator.metric',
-                            'train_cfg.max_epochs'])
+            check_option_keys([key])
+    check_option_keys(['train_dataloader.dataset.indices', 'val_evaluator.metric',
+                       'train_cfg.max_epochs'])
+    cfg = Config.fromfile(CPU_CONFIG)
     concat = Config(dict(cfg.to_dict(), train_dataloader=dict(dataset=dict(
         type='ConcatDataset', datasets=[dict(ann_file='a'), dict(ann_file='b')]))))
     with pytest.raises(UserError, match='concatenates 2 datasets'):
-        managed_keys(concat)
+        fold_configs(CPU_CONFIG, concat, '/d', folds=2, also_test=False)
     no_test = Config(dict(cfg.to_dict(), test_evaluator=None))
     with pytest.raises(UserError, match='has no test_evaluator'):
         fold_configs(CPU_CONFIG, no_test, '/d', folds=2, also_test=False)

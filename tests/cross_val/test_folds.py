@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from pennfudan_vit.cross_val import TEST_ANN, check_folds, fold_ann
+from pennfudan_vit.cross_val.folds import TEST_ANN, check_folds, fold_ann
 from pennfudan_vit.errors import UserError
 
 
@@ -25,8 +25,9 @@ def _edit(data, name, change):
 @pytest.mark.parametrize('case, message', [
     ('missing', 'fold1_val.json does not exist; run the converter with --folds 2'),
     ('other_k', 'belongs to a 2-fold split, not 3: pass --folds 2, or run the converter'),
-    ('not_json', 'fold0_train.json is not valid JSON'),
+    ('not_json', 'fold0_train.json: fold annotation file is not valid JSON'),
     ('shared', 'fold 0 in '),
+    ('twice', 'an image is held out by two of the 2 folds'),
     ('test_inside', 'images of '),
     ('no_test', '--also-test: test split'),
 ])
@@ -41,6 +42,9 @@ def test_named_errors(case, message, data_copy):
     elif case == 'shared':  # a held-out image also in the fold's train file
         val = json.loads((data_copy / fold_ann(0, 'val')).read_text())
         _edit(data_copy, fold_ann(0, 'train'), lambda c: c['images'].append(val['images'][0]))
+    elif case == 'twice':  # a held-out image of fold 0 also held out by fold 1
+        val = json.loads((data_copy / fold_ann(0, 'val')).read_text())
+        _edit(data_copy, fold_ann(1, 'val'), lambda c: c['images'].append(val['images'][0]))
     elif case == 'test_inside':
         val = json.loads((data_copy / fold_ann(0, 'val')).read_text())
         _edit(data_copy, TEST_ANN, lambda c: c['images'].append(val['images'][0]))

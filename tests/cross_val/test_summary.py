@@ -1,7 +1,7 @@
 """Aggregation over folds: mean, sample std, COCO's -1 left out, the markdown table."""
 import pytest
 
-from pennfudan_vit.cross_val import aggregate, format_table, summarize_split
+from pennfudan_vit.cross_val.summary import aggregate, format_table, summarize_split
 
 
 def test_aggregate():

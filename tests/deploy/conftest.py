@@ -1,4 +1,6 @@
 """Fixtures of the deploy tests: a random-weight checkpoint, its export, real images."""
+import contextlib
+import io
 import shutil
 import zipfile
 from pathlib import Path
@@ -7,7 +9,7 @@ import pytest
 import torch
 
 from deploy_helpers import CPU_SIZE, build_random
-from helpers import CPU_CONFIG, run_tool
+from helpers import CPU_CONFIG, tool_main
 
 
 @pytest.fixture(scope='session')
@@ -25,9 +27,10 @@ def cpu_checkpoint(tmp_path_factory) -> Path:
 def cpu_onnx(tmp_path_factory, cpu_checkpoint) -> Path:
     """``cpu_checkpoint`` exported at 256 px by the command-line tool."""
     out = tmp_path_factory.mktemp('onnx') / 'cpu.onnx'
-    proc = run_tool('tools/export_onnx.py', CPU_CONFIG, cpu_checkpoint, '--out', out,
-                    '--input-size', *map(str, CPU_SIZE))
-    assert 'count_diff 0' in proc.stdout, proc.stdout
+    with contextlib.redirect_stdout(io.StringIO()) as stdout:
+        tool_main('export_onnx')([CPU_CONFIG, str(cpu_checkpoint), '--out', str(out),
+                                  '--input-size', *map(str, CPU_SIZE)])
+    assert 'count_diff 0' in stdout.getvalue(), stdout.getvalue()
     return out
 
 
@@ -35,10 +38,9 @@ def cpu_onnx(tmp_path_factory, cpu_checkpoint) -> Path:
 def cpu_reference(cpu_checkpoint):
     """The PyTorch model of ``cpu_checkpoint`` behind mmdet's test pipeline at 256 px."""
     from pennfudan_vit.config import load_config
-    from pennfudan_vit.deploy.export import build_detector
-    from pennfudan_vit.deploy.reference import TorchDetector
+    from pennfudan_vit.detector import TorchDetector, load_detector
     cfg = load_config(CPU_CONFIG)
-    return TorchDetector(cfg, build_detector(cfg, str(cpu_checkpoint), CPU_CONFIG), CPU_SIZE)
+    return TorchDetector(cfg, load_detector(cfg, str(cpu_checkpoint))[0], CPU_SIZE)
 
 
 @pytest.fixture(scope='session')
@@ -55,3 +57,14 @@ def real_images(tmp_path_factory, pennfudan_src) -> list:
             for name in names:
                 (out / name).write_bytes(zf.read(members[name]))
     return [out / n for n in names]
+
+
+@pytest.fixture()
+def image_folder(tmp_path, real_images) -> Path:
+    """A folder of ``real_images`` and a truncated ``bad.png``."""
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    for path in real_images:
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / 'bad.png').write_bytes(b'\x89PNG\r\n\x1a\n truncated')
+    return folder

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from deploy_helpers import CONFIGS
-from helpers import CPU_CONFIG, run_tool
+from helpers import CPU_CONFIG, tool_main
 from pennfudan_vit.deploy.export import export_onnx
 from pennfudan_vit.errors import UserError
 
@@ -23,16 +23,14 @@ def test_export_uses_standard_operators_only(cpu_onnx):
     assert [d.dim_param or d.dim_value for d in dims][2:] == ['height', 'width']
 
 
-def test_checkpoint_of_another_config_is_one_line(cpu_checkpoint, tmp_path):
+def test_checkpoint_of_another_config_is_one_line(cpu_checkpoint, tmp_path, capsys):
     out = tmp_path / 'main.onnx'
-    proc = run_tool('tools/export_onnx.py', CONFIGS['main'], cpu_checkpoint, '--out', out,
-                    check=False)
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    # library warnings may come first; the error is one line, the last
-    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith('error:')]
-    assert errors == proc.stderr.strip().splitlines()[-1:], proc.stderr[-2000:]
-    assert errors[0].startswith('error: checkpoint') and 'does not match config' in errors[0]
-    assert 'deit-tiny_mrcnn_pennfudan_cpu' in errors[0]
+    with pytest.raises(SystemExit) as exit_:
+        tool_main('export_onnx')([CONFIGS['main'], str(cpu_checkpoint), '--out', str(out)])
+    assert exit_.value.code == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith('error: checkpoint'), errors
+    assert 'does not match config' in errors[0] and 'deit-tiny_mrcnn_pennfudan_cpu' in errors[0]
     assert not out.exists()
 
 

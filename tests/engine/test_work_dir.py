@@ -1,9 +1,13 @@
 """Work dirs: resume picks the newest readable checkpoint, a second trainer is refused."""
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
-from pennfudan_vit.engine import guard_work_dir, lock_work_dir, resume_checkpoint
-from pennfudan_vit.engine.work_dir import _locks
+from pennfudan_vit.engine.work_dir import (guard_work_dir, lock_work_dir, resume_checkpoint,
+                                           unlock_work_dir)
 from pennfudan_vit.errors import UserError
 
 
@@ -39,8 +43,6 @@ def test_guard_refuses_a_fresh_run_over_checkpoints(tmp_path):
 
 
 def test_lock_refuses_a_second_holder_until_it_ends(tmp_path):
-    import subprocess
-    import sys
     holder = subprocess.Popen(
         [sys.executable, '-c', 'import sys, time; from pennfudan_vit.engine import '
          'lock_work_dir; lock_work_dir(sys.argv[1]); print("locked", flush=True); '
@@ -53,4 +55,10 @@ def test_lock_refuses_a_second_holder_until_it_ends(tmp_path):
         holder.kill()
         holder.wait()
     lock_work_dir(str(tmp_path))  # the holder is gone: free again
-    _locks.pop().close()
+    probe = [sys.executable, '-c', 'import fcntl, sys; fcntl.lockf(open(sys.argv[1], "a"), '
+             'fcntl.LOCK_EX | fcntl.LOCK_NB)', str(tmp_path / '.lock')]
+    assert subprocess.run(probe, capture_output=True).returncode != 0  # held here
+    unlock_work_dir(str(tmp_path))
+    subprocess.run(probe, check=True)  # released
+    # (read only now: closing any handle of the file releases this process's lock)
+    assert (tmp_path / '.lock').read_text() == f'pid {os.getpid()}\n'

@@ -4,9 +4,19 @@ import json
 import numpy as np
 import pytest
 
-from helpers import CPU_CONFIG, run_tool
+from helpers import CPU_CONFIG, tool_main
 
-TOOL = 'tools/eval_results.py'
+eval_results = tool_main('eval_results')
+
+
+def run(capsys, *args):
+    """(exit status, stdout, stderr) of tools/eval_results.py on ``args``."""
+    try:
+        code = eval_results([str(a) for a in args])
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 # --------------------------------------------------------------------------- #
@@ -98,13 +108,13 @@ def files(tmp_path_factory):
     return d
 
 
-def test_writes_tables_and_report(files):
+def test_writes_tables_and_report(files, capsys):
     out = files / 'ci.json'
-    r = run_tool(TOOL, files / 'gt.json', '--bbox', files / 'run.bbox.json', '--segm',
-                 files / 'run.segm.json', '--n', 200, '--seed', 3, '--out', out,
-                 '--compare', files / 'base')
-    assert 'AP50' in r.stdout and '95% CI' in r.stdout and 'P(B>A)' in r.stdout
-    assert r.stderr == ''
+    code, stdout, stderr = run(capsys, files / 'gt.json', '--bbox', files / 'run.bbox.json',
+                               '--segm', files / 'run.segm.json', '--n', 200, '--seed', 3,
+                               '--out', out, '--compare', files / 'base')
+    assert code == 0 and stderr == ''
+    assert 'AP50' in stdout and '95% CI' in stdout and 'P(B>A)' in stdout
     report = json.loads(out.read_text())
     assert (report['n'], report['seed'], report['num_images']) == (200, 3, 8)
     assert report['protocol'] == 'coco' and report['warnings'] == []
@@ -117,7 +127,7 @@ def test_writes_tables_and_report(files):
         assert report['compare'][t]['metrics']['AP']['point'] > 0
 
 
-def test_bad_input_fails_with_one_line(files):
+def test_bad_input_fails_with_one_line(files, capsys):
     out = files / 'keep.json'
     out.write_text('{"old": true}')
     for args, msg in (
@@ -127,29 +137,30 @@ def test_bad_input_fails_with_one_line(files):
             (['--bbox', files / 'run.bbox.json', '--protocol', 'batch-mean:0'], '--protocol'),
             (['--bbox', files / 'run.bbox.json', '--protocol', 'batch-mean:2', '--compare',
               files / 'base'], '--compare needs a whole-split protocol')):
-        r = run_tool(TOOL, files / 'gt.json', *args, '--out', out, check=False)
-        assert r.returncode == 2, r.stderr
-        assert r.stderr.startswith('error: ') and r.stderr.count('\n') == 1, r.stderr
-        assert msg in r.stderr
+        code, _, stderr = run(capsys, files / 'gt.json', *args, '--out', out)
+        assert code == 2, stderr
+        assert stderr.startswith('error: ') and stderr.count('\n') == 1, stderr
+        assert msg in stderr
     assert out.read_text() == '{"old": true}'
 
 
-def test_empty_results_warn(files):
+def test_empty_results_warn(files, capsys):
     out = files / 'empty.json'
-    r = run_tool(TOOL, files / 'gt.json', '--bbox', files / 'empty.bbox.json', '--n', 20,
-                 '--out', out)
+    code, _, stderr = run(capsys, files / 'gt.json', '--bbox', files / 'empty.bbox.json',
+                          '--n', 20, '--out', out)
     message = f'no detections in {files / "empty.bbox.json"}: AP is 0 by definition'
-    assert r.stderr == f'warning: {message}\n'
+    assert code == 0 and stderr == f'warning: {message}\n'
     report = json.loads(out.read_text())
     assert report['warnings'] == [message]
     assert report['bbox']['metrics']['AP']['point'] == 0.0
 
 
-def test_protocol_batch_mean(files):
+def test_protocol_batch_mean(files, capsys):
     out = files / 'batch.json'
-    r = run_tool(TOOL, files / 'gt.json', '--segm', files / 'run.segm.json', '--protocol',
-                 'batch-mean:4,score-thr:0.5', '--out', out)
-    assert 'protocol batch-mean:4,score-thr:0.5' in r.stdout and 'batch mean' in r.stdout
+    code, stdout, _ = run(capsys, files / 'gt.json', '--segm', files / 'run.segm.json',
+                          '--protocol', 'batch-mean:4,score-thr:0.5', '--out', out)
+    assert code == 0
+    assert 'protocol batch-mean:4,score-thr:0.5' in stdout and 'batch mean' in stdout
     report = json.loads(out.read_text())
     assert report['protocol'] == 'batch-mean:4,score-thr:0.5'
     assert [b['image_ids'] for b in report['segm']['per_batch']] == [[1, 2, 3, 4],

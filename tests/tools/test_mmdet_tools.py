@@ -1,10 +1,13 @@
 """mmdet's own analysis tools run on our configs through tools/mmdet_tool.sh, with the
-data found through $PENNFUDAN_DATA (docs/mmdet_tools.md)."""
+data found through $PENNFUDAN_DATA (docs/mmdet_tools.md); the script once as a process,
+the other tool runs in this process."""
 import json
 import os
 import re
+import runpy
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import pytest
@@ -28,6 +31,23 @@ def mmdet_tool(*args, data=None):
 def check(proc):
     assert proc.returncode == 0, f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}'
     return proc.stdout
+
+
+@pytest.fixture()
+def in_process(monkeypatch, capsys):
+    """``run(NAME, *ARGS, data=DIR)``: what mmdet_tool.sh runs (the shallowest
+    ``NAME.py`` in mmdet's tools), in this process; returns its stdout."""
+    import mmdet
+
+    def run(name, *args, data):
+        tools = Path(mmdet.__file__).parent / '.mim' / 'tools'
+        path = min(tools.rglob(f'{name}.py'), key=lambda p: len(p.parts))
+        monkeypatch.setenv('PENNFUDAN_DATA', str(data))
+        monkeypatch.setattr(sys, 'argv', [str(path), *map(str, args)])
+        capsys.readouterr()
+        runpy.run_path(str(path), run_name='__main__')
+        return capsys.readouterr().out
+    return run
 
 
 @pytest.fixture(scope='module')
@@ -55,12 +75,17 @@ def test_unknown_tool_lists_the_names():
             'coco_error_analysis'} <= set(line.split(': ')[-1].split())
 
 
-@pytest.mark.parametrize('config, size', [(CPU_CONFIG, 384), (MAIN_CONFIG, 640)])
+@pytest.mark.parametrize('config, size, script', [
+    (CPU_CONFIG, 384, False), (MAIN_CONFIG, 640, False),
+    pytest.param(CPU_CONFIG, 384, True, marks=pytest.mark.slow)])
 def test_browse_dataset_paints_the_augmented_training_images(small_data, tmp_path, config,
-                                                             size):
-    out = check(mmdet_tool('browse_dataset', config, '--not-show', '--output-dir', tmp_path,
-                           data=small_data))
-    assert f'PENNFUDAN_DATA` with value of {small_data}' in out
+                                                             size, script, in_process):
+    args = ('browse_dataset', config, '--not-show', '--output-dir', tmp_path)
+    if script:  # as a user runs it
+        out = check(mmdet_tool(*args, data=small_data))
+        assert f'PENNFUDAN_DATA` with value of {small_data}' in out
+    else:
+        in_process(*args, data=small_data)
     train = json.loads((small_data / 'annotations' / 'instances_train.json').read_text())
     expected = sorted(os.path.basename(im['file_name']) for im in train['images'])
     assert sorted(p.name for p in tmp_path.iterdir()) == expected
@@ -77,21 +102,20 @@ def _flops(out: str):
             float(flops[1]) * (1000 if flops[2] == 'T' else 1), params[1])
 
 
-def test_get_flops_at_the_config_size_and_a_smaller_one(small_data):
+def test_get_flops_at_the_config_size_and_a_smaller_one(small_data, in_process):
     from mmdet.registry import MODELS
     from mmengine.analysis.print_helper import _format_size
     # the test pipeline keeps the aspect ratio; the data preprocessor pads to /32
-    shape, flops, params = _flops(check(mmdet_tool(
-        'get_flops', CPU_CONFIG, '--num-images', 1, data=small_data)))
+    shape, flops, params = _flops(in_process('get_flops', CPU_CONFIG, '--num-images', 1,
+                                             data=small_data))
     assert max(shape) == 384 and min(shape) % 32 == 0
     cfg = Config.fromfile(CPU_CONFIG)
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model)
     assert params == _format_size(sum(p.numel() for p in model.parameters()))
     # another input size: the test pipeline's Resize
-    small, small_flops, _ = _flops(check(mmdet_tool(
+    small, small_flops, _ = _flops(in_process(
         'get_flops', CPU_CONFIG, '--num-images', 1,
-        '--cfg-options', 'val_dataloader.dataset.pipeline.1.scale=(128,128)',
-        data=small_data)))
+        '--cfg-options', 'val_dataloader.dataset.pipeline.1.scale=(128,128)', data=small_data))
     assert max(small) == 128 and min(small) % 32 == 0
     assert 0 < small_flops < flops

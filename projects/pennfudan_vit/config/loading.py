@@ -1,6 +1,7 @@
 """One way for every tool to turn CONFIG and its flags into a validated Config."""
 import argparse
 import ast
+import os
 import os.path as osp
 import re
 from typing import Any, Dict, Optional, Tuple
@@ -12,11 +13,21 @@ from .edits import set_data_root, set_input_size
 from .validation import check_hooks, check_pyramid, validate_cfg_options
 
 
+class CfgOptions(DictAction):
+    """mmengine's ``KEY=VALUE`` action; a pair without ``=`` is a usage error, not a crash."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        bad = [v for v in values if '=' not in v]
+        if bad:
+            parser.error(f'{option_string} {bad[0]}: give KEY=VALUE, e.g. train_cfg.max_epochs=2')
+        super().__call__(parser, namespace, values, option_string)
+
+
 def add_config_args(parser: argparse.ArgumentParser, launcher: bool = True) -> None:
     """The flags every config-based tool takes."""
     parser.add_argument('--data-root', help='converter output to use for every split '
                         '(default: data/pennfudan, or $PENNFUDAN_DATA)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptions,
                         help='override config settings, e.g. train_cfg.max_epochs=2; '
                         'keys must exist in the config and values keep their kind')
     parser.add_argument('--input-size', type=int, nargs=2, metavar=('H', 'W'),
@@ -25,6 +36,14 @@ def add_config_args(parser: argparse.ArgumentParser, launcher: bool = True) -> N
         parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                             default='none', help='job launcher')
         parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_config_args(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """Parse ``argv`` with the flags of :func:`add_config_args`; a launcher's rank goes to
+    ``LOCAL_RANK``, where mmengine reads it."""
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(getattr(args, 'local_rank', 0)))
+    return args
 
 
 def load_config(path: str, cfg_options: Optional[Dict[str, Any]] = None,

@@ -1,10 +1,22 @@
-"""The converter's K-fold files: where they are, and that they form a K-fold partition."""
-import json
-import os.path as osp
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+"""The converter's K-fold files (checked to be a K-fold partition) and the fold configs.
 
+``W/fold{k}.py`` is the user's config with the command line applied (``--cfg-options``,
+``--input-size``), trained on fold k's train file, validated and tested on its held-out
+file; ``W/fold{k}_test_split.py`` tests on the fixed test split instead. They are
+whole, ordinary configs: a fold can be rerun by hand with ``tools/train.py`` /
+``tools/test.py``.
+"""
+import copy
+import os.path as osp
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from mmengine.config import Config
+
+from ..config import leaf_datasets
 from ..errors import UserError
+from ..fileio import read_json
 
 TEST_ANN = 'annotations/instances_test.json'
 
@@ -17,25 +29,18 @@ def fold_ann(k: int, part: str) -> str:
 @dataclass
 class FoldSplit:
     """Image counts per fold (train, held out), of the test split, and the split seed."""
-    n_train: List[int] = field(default_factory=list)
-    n_val: List[int] = field(default_factory=list)
-    n_test: Optional[int] = None
-    seed: Any = None
+    n_train: List[int]
+    n_val: List[int]
+    n_test: Optional[int]
+    seed: Any
 
 
-def read_json(path: str, hint: str = '') -> dict:
-    """A JSON file the user gave; a broken one is named in a :class:`UserError`."""
-    try:
-        with open(path, 'rb') as f:
-            return json.load(f)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise UserError(f'{path} is not valid JSON ({err}){hint}') from err
-
-
-def _image_names(data: dict, path: str) -> set:
+def _coco_images(path: str, hint: str = '') -> Tuple[set, dict]:
+    """The image file names of a COCO file, and its ``info``."""
+    data = read_json(path, 'fold annotation', hint)
     if not isinstance(data.get('images'), list):
         raise UserError(f'{path} is no COCO annotation file (no "images" list)')
-    return {img['file_name'] for img in data['images']}
+    return {img['file_name'] for img in data['images']}, data.get('info') or {}
 
 
 def check_folds(data_root: str, folds: int, need_test: bool = False) -> FoldSplit:
@@ -45,42 +50,82 @@ def check_folds(data_root: str, folds: int, need_test: bool = False) -> FoldSpli
             f'--src $PENNFUDAN_SRC --out {data_root} --folds {folds} --overwrite')
     if not osp.isdir(data_root):
         raise UserError(f'data root {data_root} does not exist{hint}')
-    split = FoldSplit()
-    names: Dict[str, List[set]] = {'train': [], 'val': []}
+    files = {}
     for k in range(folds):
         for part in ('train', 'val'):
             path = osp.join(data_root, fold_ann(k, part))
             if not osp.isfile(path):
                 raise UserError(f'fold file {path} does not exist{hint}')
-            data = read_json(path, hint)
-            info = data.get('info') or {}
-            n = info.get('num_folds')
-            if n is not None and n != folds:
+            files[part, k] = _coco_images(path, hint)
+            n = files[part, k][1].get('num_folds') or folds
+            if n != folds:
                 raise UserError(f'{path} belongs to a {n}-fold split, not {folds}: pass '
                                 f'--folds {n}, or{hint[1:]}')
-            split.seed = info.get('seed', split.seed)
-            names[part].append(_image_names(data, path))
-    pool = names['train'][0] | names['val'][0]
+    train, val = ([files[part, k][0] for k in range(folds)] for part in ('train', 'val'))
+    pool = set().union(*val)
+    if sum(map(len, val)) != len(pool):
+        raise UserError(f'an image is held out by two of the {folds} folds{hint}')
     for k in range(folds):
-        train, val = names['train'][k], names['val'][k]
-        problem = ('its train and val files share images' if train & val else
-                   'it covers other images than fold 0' if train | val != pool else
-                   'its val images are held out by another fold too' if any(
-                       val & names['val'][j] for j in range(k)) else None)
-        if problem:
-            raise UserError(f'fold {k} in {osp.join(data_root, "annotations/folds")} is not '
-                            f'part of a {folds}-fold partition: {problem}{hint}')
-    if sum(map(len, names['val'])) != len(pool):
-        raise UserError(f'the {folds} held-out folds do not cover all {len(pool)} images{hint}')
-    test = osp.join(data_root, TEST_ANN)
+        if train[k] != pool - val[k]:
+            raise UserError(f'fold {k} in {osp.join(data_root, "annotations/folds")} is not part '
+                            f'of a {folds}-fold partition: it does not train on exactly the '
+                            f'images the other folds hold out{hint}')
+    test, n_test = osp.join(data_root, TEST_ANN), None
     if osp.isfile(test):
-        test_names = _image_names(read_json(test), test)
-        if test_names & pool:
-            raise UserError(f'{len(test_names & pool)} images of {test} are in the folds: '
-                            f'the test split must be held out{hint}')
-        split.n_test = len(test_names)
+        images = _coco_images(test)[0]
+        if images & pool:
+            raise UserError(f'{len(images & pool)} images of {test} are in the folds: the '
+                            f'test split must be held out{hint}')
+        n_test = len(images)
     elif need_test:
         raise UserError(f'--also-test: test split {test} does not exist')
-    split.n_train = [len(s) for s in names['train']]
-    split.n_val = [len(s) for s in names['val']]
-    return split
+    return FoldSplit([len(s) for s in train], [len(s) for s in val], n_test,
+                     files['train', 0][1].get('seed'))
+
+
+def check_option_keys(keys: List[str]) -> None:
+    """Refuse ``--cfg-options`` keys that would move a fold's data root or annotation files."""
+    for key in keys:
+        if key.split('.')[-1] in ('data_root', 'ann_file') or re.fullmatch(
+                r'(train|val|test)_(dataloader(\.dataset)*|evaluator(\.\d+)?)', key):
+            raise UserError(f'--cfg-options {key}: cross_val.py sets the data root and '
+                            'annotation files of every fold; choose the dataset with --data-root')
+
+
+def _pointed_at(cfg: Config, root: str, anns: Dict[str, str]) -> Config:
+    """A copy of ``cfg`` whose ``<split>_dataloader`` and ``_evaluator`` read ``anns[split]``."""
+    cfg = copy.deepcopy(cfg)
+    cfg.data_root = root
+    for split, ann in anns.items():
+        if cfg.get(f'{split}_dataloader') is None:
+            continue
+        leaves = list(leaf_datasets(cfg[f'{split}_dataloader'].dataset))
+        if len(leaves) > 1:
+            raise UserError(f'{split}_dataloader concatenates {len(leaves)} datasets; '
+                            'cross-validation needs one dataset per split')
+        leaves[0].update(data_root=root, ann_file=ann)
+        evaluators = cfg.get(f'{split}_evaluator') or []
+        for ev in evaluators if isinstance(evaluators, list) else [evaluators]:
+            if 'ann_file' in ev:
+                ev.ann_file = root + ann
+    return cfg
+
+
+def fold_configs(config: str, cfg: Config, data_root: str, folds: int,
+                 also_test: bool) -> Dict[str, str]:
+    """File name (in the work dir) -> text of every fold's config: ``cfg`` (the user's
+    config with the command line applied) on fold k's files, and on the test split."""
+    for name in ('test_dataloader', 'test_evaluator'):
+        if cfg.get(name) is None:
+            raise UserError(f'{config} has no {name}: cross_val.py tests each fold model with it')
+    root, texts = osp.join(data_root, ''), {}
+    for k in range(folds):
+        train_ann, heldout = fold_ann(k, 'train'), fold_ann(k, 'val')
+        fold = _pointed_at(cfg, root, dict(train=train_ann, val=heldout, test=heldout))
+        head = (f'# {config} on fold {k} of {folds}, written by tools/cross_val.py:\n'
+                f'# trains on {train_ann}, validates on {heldout}, tests on ')
+        texts[f'fold{k}.py'] = f'{head}{heldout}.\n{fold.pretty_text}'
+        if also_test:
+            texts[f'fold{k}_test_split.py'] = f'{head}{TEST_ANN}.\n' + _pointed_at(
+                fold, root, dict(test=TEST_ANN)).pretty_text
+    return texts

@@ -34,40 +34,35 @@ def _fmt(x: Optional[float]) -> str:
 
 def format_table(summary: Dict[str, Any]) -> str:
     """Markdown table: one row per fold, then mean ± std."""
-    head = ['fold', 'train imgs', 'eval imgs'] + [name for _, name in TABLE_METRICS]
-    rows = [[str(r['fold']), str(r['n_train']), str(r['n_eval'])] +
-            [_fmt(r['metrics'].get(key)) for key, _ in TABLE_METRICS]
-            for r in summary['per_fold']]
+    rows = [['fold', 'train imgs', 'eval imgs'] + [name for _, name in TABLE_METRICS]]
+    rows += [[str(r['fold']), str(r['n_train']), str(r['n_eval'])] +
+             [_fmt(r['metrics'].get(key)) for key, _ in TABLE_METRICS]
+             for r in summary['per_fold']]
     rows.append(['mean ± std', '', ''] + [
         f'{_fmt(summary["mean"].get(key))} ± {_fmt(summary["std"].get(key))}'
         for key, _ in TABLE_METRICS])
-    widths = [max(len(row[i]) for row in [head] + rows) for i in range(len(head))]
-
-    def line(row: List[str]) -> str:
-        return '| ' + ' | '.join(c.rjust(w) for c, w in zip(row, widths)) + ' |'
-
-    rule = '|' + '|'.join('-' * (w + 1) + ':' for w in widths) + '|'
-    return '\n'.join([line(head), rule] + [line(r) for r in rows])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ['| ' + ' | '.join(c.rjust(w) for c, w in zip(row, widths)) + ' |' for row in rows]
+    return '\n'.join(lines[:1] + ['|' + '|'.join('-' * (w + 1) + ':' for w in widths) + '|']
+                     + lines[1:])
 
 
 def write_summary(cv: Any, results: List[Dict[str, Any]]) -> str:
     """Write ``W/cv_summary.json`` and ``W/cv_summary.md`` for a
-    :class:`~pennfudan_vit.cross_val.plan.CrossVal`; return the markdown."""
+    :class:`~pennfudan_vit.cross_val.run.CrossVal`; return the markdown."""
     seed = (cv.cfg.get('randomness') or {}).get('seed')
     summary: Dict[str, Any] = dict(
         config=cv.config, folds=cv.folds, data_root=cv.data_root, seed=seed,
-        split_seed=cv.split.seed, checkpoint=cv.checkpoint, cfg_options=cv.user_options,
+        split_seed=cv.split.seed, checkpoint='last', cfg_options=cv.options,
         std='sample standard deviation over folds (ddof=1); COCO -1 values left out',
         heldout=summarize_split(results, 'heldout', 'n_heldout'))
-    if cv.also_test:
-        summary['test_split'] = summarize_split(results, 'test_split', 'n_test')
-    options = ' '.join(cv.user_options) or 'none'
-    md = [f'# Cross-validation: {osp.basename(cv.config)}', '',
-          f'- config: `{cv.config}`',
+    md = [f'# Cross-validation: {osp.basename(cv.config)}', '', f'- config: `{cv.config}`',
           f'- data root: `{cv.data_root}`, {cv.folds} folds (split seed {cv.split.seed})',
-          f'- training seed: {seed}, checkpoint: {cv.checkpoint}, cfg-options: `{options}`', '',
+          f'- training seed: {seed}, checkpoint: last, cfg-options: '
+          f'`{" ".join(f"{k}={v}" for k, v in cv.options.items()) or "none"}`', '',
           '## Each fold model on its held-out fold', '', format_table(summary['heldout']), '']
     if cv.also_test:
+        summary['test_split'] = summarize_split(results, 'test_split', 'n_test')
         md += [f'## Every fold model on the test split ({cv.split.n_test} images)', '',
                format_table(summary['test_split']), '']
     md += [f'mean ± sample std (ddof=1) over the {cv.folds} folds; COCOeval runs once over '

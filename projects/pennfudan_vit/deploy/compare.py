@@ -1,7 +1,7 @@
 """Detection-level agreement of two predictions: one image, or two COCO result files
 (numpy and pycocotools only)."""
 import json
-from typing import Dict, List
+from typing import Dict
 
 import numpy as np
 from pycocotools import mask as mask_util
@@ -50,7 +50,9 @@ def match_predictions(test: Dict[str, np.ndarray], ref: Dict[str, np.ndarray],
     return stats
 
 
-def _by_image(entries: List[dict]) -> Dict[int, Dict[str, np.ndarray]]:
+def _by_image(results_json: str) -> Dict[int, Dict[str, np.ndarray]]:
+    with open(results_json) as f:
+        entries = json.load(f)
     out: Dict[int, Dict[str, list]] = {}
     for e in entries:
         d = out.setdefault(e['image_id'], dict(boxes=[], scores=[], labels=[]))
@@ -65,21 +67,13 @@ def _by_image(entries: List[dict]) -> Dict[int, Dict[str, np.ndarray]]:
 
 def compare_box_results(test_json: str, ref_json: str, min_score: float = 0.05) -> Dict:
     """Match two COCO ``*.bbox.json`` files image by image (see :func:`match_predictions`)."""
-    with open(test_json) as f:
-        test = _by_image(json.load(f))
-    with open(ref_json) as f:
-        ref = _by_image(json.load(f))
+    test, ref = _by_image(test_json), _by_image(ref_json)
     empty = dict(boxes=np.zeros((0, 4)), scores=np.zeros(0), labels=np.zeros(0, int))
-    totals = dict(images=0, n_test=0.0, n_ref=0.0, matched=0.0, min_box_iou=1.0,
-                  max_score_diff=0.0)
-    ious = []
-    for image_id in sorted(set(test) | set(ref)):
-        s = match_predictions(test.get(image_id, empty), ref.get(image_id, empty), min_score)
-        totals['images'] += 1
-        for k in ('n_test', 'n_ref', 'matched'):
-            totals[k] += s[k]
-        totals['min_box_iou'] = min(totals['min_box_iou'], s['min_box_iou'])
-        totals['max_score_diff'] = max(totals['max_score_diff'], s['max_score_diff'])
-        ious += [s['mean_box_iou']] * int(s['matched'])
-    totals['mean_box_iou'] = float(np.mean(ious)) if ious else 1.0
-    return totals
+    per_image = [match_predictions(test.get(i, empty), ref.get(i, empty), min_score)
+                 for i in sorted(set(test) | set(ref))]
+    totals = {k: sum(s[k] for s in per_image) for k in ('n_test', 'n_ref', 'matched')}
+    matched_iou = sum(s['mean_box_iou'] * s['matched'] for s in per_image)
+    return dict(images=len(per_image), **totals,
+                min_box_iou=min((s['min_box_iou'] for s in per_image), default=1.0),
+                max_score_diff=max((s['max_score_diff'] for s in per_image), default=0.0),
+                mean_box_iou=matched_iou / totals['matched'] if totals['matched'] else 1.0)

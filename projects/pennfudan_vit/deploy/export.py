@@ -1,6 +1,6 @@
 """Config + checkpoint -> one checked ``.onnx`` file with its preprocessing in the metadata."""
+import importlib.util
 import io
-import os
 import os.path as osp
 import tempfile
 import warnings
@@ -11,33 +11,14 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from ..config import drop_pretrained, load_config
+from ..config import load_config
+from ..detector import load_detector
 from ..errors import UserError
 from ..fileio import atomic_write_bytes
 from .metadata import INPUT_NAMES, OUTPUT_NAMES, DeployMeta, palette_for
 from .onnx_model import ExportableMaskRCNN
 
 OPSET = 17
-
-
-def build_detector(cfg: Config, checkpoint: Optional[str] = None,
-                   config_name: str = 'config') -> nn.Module:
-    """The config's detector in eval mode, with ``checkpoint`` loaded strictly (random if None)."""
-    import mmpretrain.models  # noqa: F401  (registers mmpretrain backbones)
-    import pennfudan_vit.engine  # noqa: F401  (checkpoint allow-lists)
-    import pennfudan_vit.models  # noqa: F401
-    from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
-    from ..engine import check_checkpoint_matches
-    register_all_modules(init_default_scope=True)
-    drop_pretrained(cfg)
-    model = MODELS.build(cfg.model)
-    if checkpoint:
-        ckpt = check_checkpoint_matches(model, checkpoint, config_name)
-        state = ckpt.get('state_dict', ckpt)
-        model.load_state_dict({k[7:] if k.startswith('module.') else k: v
-                               for k, v in state.items()}, strict=True)
-    return model.eval()
 
 
 def resize_target(cfg: Config) -> Tuple[int, int]:
@@ -72,7 +53,7 @@ def deploy_meta(cfg: Config, config_path: str, input_size: Tuple[int, int],
     rcnn = cfg.model.test_cfg.rcnn
     return DeployMeta(
         config=osp.basename(config_path), input_size=tuple(input_size),
-        size_divisor=int(pre.get('pad_size_divisor', 1)), dynamic=True,
+        size_divisor=int(pre.get('pad_size_divisor', 1)),
         mean=[float(v) for v in pre.mean], std=[float(v) for v in pre.std],
         rgb=bool(pre.get('bgr_to_rgb', False)), class_names=classes,
         palette=palette_for(classes, palette), score_thr=float(rcnn.score_thr),
@@ -116,15 +97,10 @@ def finish_model(data: bytes, meta: DeployMeta, simplify: bool = True) -> bytes:
     import onnx
     model = onnx.load_from_string(data)
     onnx.checker.check_model(model)
-    if simplify:
-        try:
-            import onnxsim
-        except ModuleNotFoundError:
-            onnxsim = None
-        if onnxsim is not None:
-            simplified, ok = onnxsim.simplify(model)
-            if ok:
-                model = simplified
+    if simplify and importlib.util.find_spec('onnxsim') is not None:
+        import onnxsim
+        simplified, ok = onnxsim.simplify(model)
+        model = simplified if ok else model
     del model.metadata_props[:]
     onnx.helper.set_model_props(model, meta.to_props())
     model.doc_string = f'pennfudan_vit Mask R-CNN from {meta.config}'
@@ -225,12 +201,8 @@ def export_onnx(config: str, checkpoint: Optional[str], out: str,
     size = resize_target(cfg)  # refuses test pipelines the runtime cannot redo
     if input_size:
         size = tuple(int(v) for v in input_size)
-    model = build_detector(cfg, checkpoint, config)
+    model, _ = load_detector(cfg, checkpoint, config=config)
     data, meta, diffs = export_model(model, cfg, config, size, int8, simplify, verify)
     atomic_write_bytes(out, data)
     return meta, diffs
 
-
-def model_size_mb(path: str) -> float:
-    """File size in MiB."""
-    return os.path.getsize(path) / 2 ** 20

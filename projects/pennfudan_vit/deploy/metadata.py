@@ -20,8 +20,7 @@ class DeployMeta:
 
     config: str                    # config file name the model was built from
     input_size: Tuple[int, int]    # (h, w) keep-ratio resize target (the config test size)
-    size_divisor: int              # network input padded to multiples of this
-    dynamic: bool                  # any padded size works; else exactly input_size
+    size_divisor: int              # network input padded to multiples of this (any size)
     mean: List[float]              # per channel, in the model's channel order
     std: List[float]
     rgb: bool                      # the model takes RGB (else BGR) channels

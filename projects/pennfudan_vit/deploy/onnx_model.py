@@ -15,11 +15,6 @@ from .graph_ops import (batched_nms, delta2bbox, grid_anchors, multilevel_roi_al
                         topk_count, with_batch_index)
 
 
-def _type(cfg) -> str:
-    kind = cfg.get('type', '') if hasattr(cfg, 'get') else getattr(cfg, 'type', '')
-    return getattr(kind, '__name__', str(kind)).split('.')[-1]
-
-
 def _coder(head) -> Dict:
     coder = head.bbox_coder
     if type(coder).__name__ != 'DeltaXYWHBBoxCoder' or coder.add_ctr_clamp:

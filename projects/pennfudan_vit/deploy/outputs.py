@@ -1,7 +1,5 @@
-"""Runtime outputs in the formats of the PyTorch tools: DetInferencer JSON, COCO results, PNGs.
-
-numpy, Pillow and pycocotools only.
-"""
+"""Predictions in the formats the tools write: per-image JSON, COCO results, painted
+images (numpy, Pillow and pycocotools only)."""
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -20,7 +18,7 @@ def encode_masks(masks: np.ndarray) -> List[dict]:
 
 
 def prediction_dict(pred: Dict[str, np.ndarray]) -> dict:
-    """The per-image JSON of mmdet's ``DetInferencer`` (labels, scores, bboxes, masks)."""
+    """The per-image JSON of the inference tools (mmdet ``DetInferencer``'s keys)."""
     return dict(labels=pred['labels'].tolist(), scores=pred['scores'].tolist(),
                 bboxes=pred['boxes'].tolist(), masks=encode_masks(pred['masks']))
 
@@ -40,23 +38,21 @@ def coco_results(image_id: int, pred: Dict[str, np.ndarray],
 
 
 def paint(image: np.ndarray, pred: Dict[str, np.ndarray], class_names: Sequence[str],
-          palette: Sequence[Tuple[int, int, int]], score_thr: float) -> Image.Image:
-    """The RGB image with masks, boxes and ``class: score`` of detections above ``score_thr``."""
+          palette: Sequence[Tuple[int, int, int]]) -> Image.Image:
+    """The RGB image with the masks, boxes and ``class: score`` of every instance of
+    ``pred`` (``class`` alone where it has no scores, as ground truth)."""
     out = image.astype(np.float32)
-    keep = np.flatnonzero(pred['scores'] >= score_thr)
-    for i in keep:
-        colour = np.asarray(palette[int(pred['labels'][i]) % len(palette)], np.float32)
-        m = pred['masks'][i]
-        out[m] = 0.5 * out[m] + 0.5 * colour
+    colours = [tuple(palette[int(label) % len(palette)]) for label in pred['labels']]
+    for m, colour in zip(pred['masks'], colours):
+        out[m] = 0.5 * out[m] + 0.5 * np.asarray(colour, np.float32)
     canvas = Image.fromarray(out.round().astype(np.uint8))
     draw = ImageDraw.Draw(canvas)
-    for i in keep:
-        colour = tuple(palette[int(pred['labels'][i]) % len(palette)])
-        x1, y1, x2, y2 = (float(v) for v in pred['boxes'][i])
-        draw.rectangle([x1, y1, x2, y2], outline=colour, width=2)
-        label = f'{class_names[int(pred["labels"][i])]}: {pred["scores"][i]:.2f}'
-        tx, ty = x1, max(y1 - 12, 0)
-        left, top, right, bottom = draw.textbbox((tx, ty), label)
+    for i, (x1, y1, x2, y2) in enumerate(np.asarray(pred['boxes'], float).tolist()):
+        draw.rectangle([x1, y1, x2, y2], outline=colours[i], width=2)
+        label = class_names[int(pred['labels'][i])]
+        if 'scores' in pred:
+            label += f': {pred["scores"][i]:.2f}'
+        left, top, right, bottom = draw.textbbox((x1, max(y1 - 12, 0)), label)
         draw.rectangle([left - 1, top - 1, right + 1, bottom + 1], fill=(0, 0, 0))
-        draw.text((tx, ty), label, fill=(255, 255, 255))
+        draw.text((x1, max(y1 - 12, 0)), label, fill=(255, 255, 255))
     return canvas

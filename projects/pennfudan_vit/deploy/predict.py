@@ -1,74 +1,68 @@
-"""The runtime over many images: per-image JSON and PNGs, or COCO result files (no torch)."""
+"""The one inference loop over image files, for any predictor (PyTorch or ONNX Runtime):
+per-image JSON and PNGs, or COCO result files (no torch)."""
 import json
 import os.path as osp
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 
 from ..errors import UserError
+from ..fileio import read_json
 from ..fileio import atomic_write, atomic_write_json
 from .image_ops import load_image
 from .outputs import coco_results, paint, prediction_dict
-from .runtime import OnnxDetector
+
+Prediction = Dict[str, np.ndarray]
+# an RGB uint8 (H, W, 3) image -> boxes, scores, labels, masks; with .class_names, .palette
+Predictor = Callable[[np.ndarray], Prediction]
 
 
-def keep_above(pred: Dict[str, np.ndarray], score_thr: float) -> Dict[str, np.ndarray]:
+def keep_above(pred: Prediction, score_thr: float) -> Prediction:
     """The instances scoring at least ``score_thr``."""
     keep = pred['scores'] >= score_thr
     return {k: v[keep] for k, v in pred.items()}
 
 
-def infer_files(detector: OnnxDetector, files: Sequence[str], out_dir: str,
-                score_thr: float) -> Tuple[int, List[Tuple[str, str]]]:
-    """Write ``out_dir/vis/<name>`` and ``out_dir/preds/<stem>.json`` per readable image, as
-    ``tools/infer.py`` does; return the count done and the (path, reason) of those skipped."""
+def infer_files(predict: Predictor, files: Sequence[str], out_dir: str, score_thr: float,
+                tool: str) -> Tuple[int, List[Tuple[str, str]]]:
+    """Write ``out_dir/vis/<name>`` (painted) and ``out_dir/preds/<stem>.json`` (instances
+    scoring at least ``score_thr``) per readable image; return the count done and the
+    (path, reason) of the files skipped as unreadable."""
     done, failed = 0, []
     for path in files:
         try:
             image = load_image(path)
         except UserError as err:
-            print(f'[infer_onnx] skipped {path}: {err}', flush=True)
+            print(f'[{tool}] skipped {path}: {err}', flush=True)
             failed.append((path, str(err)))
             continue
-        pred = keep_above(detector(image), score_thr)
-        stem, name = osp.splitext(osp.basename(path))[0], osp.basename(path)
-        canvas = paint(image, pred, detector.class_names, detector.meta.palette, score_thr)
+        pred = keep_above(predict(image), score_thr)
+        name = osp.basename(path)
+        canvas = paint(image, pred, predict.class_names, predict.palette)
         fmt = Image.registered_extensions().get(osp.splitext(name)[1].lower(), 'PNG')
         atomic_write(osp.join(out_dir, 'vis', name), lambda f: canvas.save(f, format=fmt))
-        atomic_write_json(osp.join(out_dir, 'preds', f'{stem}.json'),
+        atomic_write_json(osp.join(out_dir, 'preds', f'{osp.splitext(name)[0]}.json'),
                           dict(prediction_dict(pred), score_thr=score_thr, image=path))
         done += 1
     return done, failed
 
 
-def _read_gt(gt_json: str) -> dict:
-    if not osp.isfile(gt_json):
-        raise UserError(f'--coco {gt_json} does not exist')
-    try:
-        with open(gt_json) as f:
-            gt = json.load(f)
-    except json.JSONDecodeError as err:
-        raise UserError(f'--coco {gt_json} is not valid JSON (line {err.lineno}: {err.msg})'
-                        ) from err
-    if not isinstance(gt, dict) or not {'images', 'categories'} <= set(gt):
-        raise UserError(f'--coco {gt_json} is not a COCO file (needs "images" and '
-                        '"categories")')
-    return gt
-
-
-def infer_coco(detector: OnnxDetector, gt_json: str, images_dir: str,
+def infer_coco(predict: Predictor, gt_json: str, images_dir: str,
                prefix: str) -> Tuple[str, str]:
     """Run every image of a COCO ground-truth file; write ``PREFIX.bbox.json`` and
     ``PREFIX.segm.json`` as mmdet's ``CocoMetric`` does (all detections kept)."""
-    gt = _read_gt(gt_json)
+    gt = read_json(gt_json, '--coco ground-truth')
+    if not isinstance(gt, dict) or not {'images', 'categories'} <= set(gt):
+        raise UserError(f'--coco {gt_json} is not a COCO file (needs "images" and '
+                        '"categories")')
     by_name = {c['name']: c['id'] for c in gt['categories']}
-    missing = [n for n in detector.class_names if n not in by_name]
+    missing = [n for n in predict.class_names if n not in by_name]
     if missing:
         raise UserError(f'--coco {gt_json} has no category {missing[0]!r} (it has '
                         f'{sorted(by_name)}): use the ground truth the model was trained for')
-    cat_ids = [by_name[n] for n in detector.class_names]
+    cat_ids = [by_name[n] for n in predict.class_names]
     paths = [(img['id'], osp.join(images_dir, img['file_name'])) for img in gt['images']]
     absent = [p for _, p in paths if not osp.isfile(p)]
     if absent:
@@ -76,7 +70,7 @@ def infer_coco(detector: OnnxDetector, gt_json: str, images_dir: str,
                         f'{images_dir} (e.g. {absent[0]})')
     bbox, segm, start = [], [], time.time()
     for i, (image_id, path) in enumerate(paths, 1):
-        b, s = coco_results(image_id, detector(load_image(path)), cat_ids)
+        b, s = coco_results(image_id, predict(load_image(path)), cat_ids)
         bbox += b
         segm += s
         if i % 20 == 0 or i == len(paths):

@@ -13,19 +13,14 @@ from .image_ops import keep_ratio_size, normalize_pad, padded_size, paste_masks,
 from .metadata import INPUT_NAMES, OUTPUT_NAMES, DeployMeta
 
 
-def _ort():
-    try:
-        import onnxruntime
-    except ModuleNotFoundError as err:
-        raise UserError('onnxruntime is not installed: pip install -r requirements/deploy.txt'
-                        ) from err
-    return onnxruntime
-
-
 def open_session(path: str, threads: Optional[int] = None,
                  providers: Optional[Sequence[str]] = None):
     """An ``onnxruntime.InferenceSession`` for ``path``; a bad file is a :class:`UserError`."""
-    ort = _ort()
+    try:
+        import onnxruntime as ort
+    except ModuleNotFoundError as err:
+        raise UserError('onnxruntime is not installed: pip install -r requirements/deploy.txt'
+                        ) from err
     if not osp.isfile(path):
         raise UserError(f'ONNX file {path} does not exist')
     from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, InvalidGraph
@@ -50,7 +45,6 @@ class OnnxDetector:
 
     def __init__(self, path: str, threads: Optional[int] = None,
                  providers: Optional[Sequence[str]] = None) -> None:
-        self.path = path
         self.session = open_session(path, threads, providers)
         self.meta = DeployMeta.from_props(self.session.get_modelmeta().custom_metadata_map, path)
         inputs = tuple(i.name for i in self.session.get_inputs())
@@ -58,11 +52,7 @@ class OnnxDetector:
         if inputs != INPUT_NAMES or outputs[:len(OUTPUT_NAMES)] != OUTPUT_NAMES:
             raise UserError(f'{path} has inputs {inputs} and outputs {outputs}, expected '
                             f'{INPUT_NAMES} and {OUTPUT_NAMES}: re-export it')
-
-    @property
-    def class_names(self) -> Tuple[str, ...]:
-        """Class name of each label."""
-        return tuple(self.meta.class_names)
+        self.class_names, self.palette = tuple(self.meta.class_names), self.meta.palette
 
     def preprocess(self, image: np.ndarray) -> Tuple[np.ndarray, np.ndarray, Tuple[float, float]]:
         """RGB (H, W, 3) uint8 -> network input, its valid (h, w) and the (w, h) scale factor."""
@@ -75,9 +65,8 @@ class OnnxDetector:
         resized = resize_bilinear(image, (new_h, new_w))
         if not meta.rgb:
             resized = resized[..., ::-1]
-        pad = (padded_size(new_h, new_w, meta.size_divisor) if meta.dynamic
-               else tuple(meta.input_size))
-        tensor = normalize_pad(resized, meta.mean, meta.std, pad)
+        tensor = normalize_pad(resized, meta.mean, meta.std,
+                               padded_size(new_h, new_w, meta.size_divisor))
         return tensor, np.array([new_h, new_w], np.float32), (new_w / w, new_h / h)
 
     def run_network(self, tensor: np.ndarray, image_hw: np.ndarray) -> Dict[str, np.ndarray]:

@@ -1,5 +1,5 @@
-"""Checkpoints: safe loading under torch>=2.6, readable download errors, strict
-checks for testing, and atomic saving.
+"""Checkpoints in training runs: safe loading under torch>=2.6, readable download errors
+and atomic saving (loading weights into a detector is :mod:`pennfudan_vit.detector`).
 
 torch 2.6 made ``torch.load(weights_only=True)`` the default; mmengine 0.10.7
 calls ``torch.load`` without the argument, and its checkpoints hold a few
@@ -11,9 +11,7 @@ a getattr that resolves only those methods.
 """
 import functools
 import os
-import os.path as osp
 import pickle
-import re
 from typing import Any, Callable, List, Optional
 
 import numpy as np
@@ -117,55 +115,3 @@ class AtomicLocalBackend(LocalBackend):
 
 
 register_backend('atomic_local', AtomicLocalBackend, force=True)
-
-
-def config_of_checkpoint(checkpoint: Any) -> Optional[str]:
-    """The config name a Runner checkpoint was trained with (from its ``meta``)."""
-    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-    name = (meta or {}).get('experiment_name')
-    return re.sub(r'_\d{8}_\d{6}$', '', name) if name else None
-
-
-def check_checkpoint_matches(model: torch.nn.Module, path: str, config: str) -> dict:
-    """Load ``path`` into ``model``; raise :class:`UserError` unless every weight fits.
-
-    ``load_state_dict`` runs the modules' own load hooks (mmpretrain resizes a
-    ViT's position embedding to the input size), so only real mismatches count.
-    """
-    if not osp.isfile(path):
-        raise UserError(f'checkpoint {path} does not exist')
-    try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise UserError(f'checkpoint {path} cannot be read ({type(err).__name__}: '
-                        f'{str(err).splitlines()[0][:200]})') from err
-    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
-    state = {k[7:] if k.startswith('module.') else k: v for k, v in state.items()}
-    try:
-        result = getattr(model, 'module', model).load_state_dict(state, strict=False)
-        missing, unexpected, mismatched = result.missing_keys, result.unexpected_keys, []
-    except RuntimeError as err:
-        mismatched = re.findall(r'size mismatch for ([\w.]+)', str(err))
-        missing = re.findall(r'Missing key\(s\) in state_dict: (.*)', str(err))
-        unexpected = []
-    if missing or mismatched or unexpected:
-        trained = config_of_checkpoint(checkpoint)
-        parts = [f'{len(missing)} missing (e.g. {", ".join(missing[:3])})' if missing else '',
-                 f'{len(mismatched)} of another shape (e.g. {", ".join(mismatched[:3])})'
-                 if mismatched else '',
-                 f'{len(unexpected)} unexpected (e.g. {", ".join(unexpected[:3])})'
-                 if unexpected else '']
-        raise UserError(
-            f'checkpoint {path} does not match config {config}: weights '
-            f'{", ".join(p for p in parts if p)}; it was trained with '
-            + (f'configs/{trained}.py' if trained else 'an unknown config'))
-    return checkpoint
-
-
-def check_checkpoint_for_config(cfg, path: str, config: str) -> dict:
-    """:func:`check_checkpoint_matches` on a model built from ``cfg`` alone, before a
-    Runner creates folders or data loaders."""
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    return check_checkpoint_matches(MODELS.build(cfg.model), path, config)

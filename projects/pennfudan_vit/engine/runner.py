@@ -1,14 +1,27 @@
-"""Build mmengine's Runner, with CPU-only distributed training over gloo."""
+"""Build mmengine's Runner (around a model already built, if given), with CPU-only
+distributed training over gloo, several times in one process."""
+import copy
+import inspect
 import logging
 import os
 import sys
+import time
+from typing import Optional
 
 import torch
 from mmengine.config import Config
+from torch import nn
+
+_last = {'timestamp': ''}  # of the Runner this process built last
 
 
-def build_runner(cfg: Config):
-    """An mmengine Runner (or the config's ``runner_type``) from ``cfg``."""
+def build_runner(cfg: Config, model: Optional[nn.Module] = None):
+    """An mmengine Runner (or the config's ``runner_type``) from ``cfg``.
+
+    With ``model`` (e.g. from :func:`pennfudan_vit.detector.load_detector`) the Runner
+    runs that module, weights and all: ``cfg.model`` is not built and ``load_from`` is
+    not loaded again.
+    """
     import torch.distributed as dist
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
@@ -23,7 +36,40 @@ def build_runner(cfg: Config):
         cfg.model_wrapper_cfg = wrapper
         if cfg.launcher == 'pytorch' and not dist.is_initialized():
             dist.init_process_group(backend='gloo')
-    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    # mmengine reuses a logger, message hub, scope or visualizer instance of the same name:
+    # a later Runner of this process (cross-validation folds, tests) would log into the
+    # earlier one's files. They are named <experiment>_<second>, so this one starts in a
+    # later second, and its visualizer loses the fixed name mmdet's configs give it.
+    if cfg.get('visualizer'):
+        cfg.visualizer.pop('name', None)
+    while time.strftime('%Y%m%d_%H%M%S') <= _last['timestamp']:
+        time.sleep(0.05)
+    runner_cls = RUNNERS.get(cfg.runner_type) if 'runner_type' in cfg else Runner
+    if model is None:
+        runner = runner_cls.from_cfg(cfg)
+    else:
+        # what Runner.from_cfg passes (it deep-copies the config, which would copy a
+        # module too), with the module itself
+        cfg = copy.deepcopy(cfg)
+        keys = set(inspect.signature(Runner.__init__).parameters) - {'self', 'cfg', 'model'}
+        args = {key: cfg[key] for key in keys if key in cfg}
+        runner = runner_cls(**dict(args, model=model, load_from=None, cfg=cfg))
+    _last['timestamp'] = runner.timestamp
+    return runner
+
+
+def stop_workers(runner) -> None:
+    """Stop the data-loader workers of a Runner that has run (it may run again).
+
+    Left to the garbage collector, a Runner's reference cycle takes its loaders' queues
+    down before the workers get their stop signal: each persistent worker then waits for
+    a timeout and is killed, seconds per worker, in a process that goes on (folds, tests).
+    """
+    for loop in (runner._train_loop, runner._val_loop, runner._test_loop):
+        loader = getattr(loop, 'dataloader', None)  # a loop not built is still a dict
+        if getattr(loader, '_iterator', None) is not None:
+            loader._iterator._shutdown_workers()
+            loader._iterator = None
 
 
 def exit_distributed() -> None:

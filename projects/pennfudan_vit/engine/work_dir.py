@@ -8,11 +8,11 @@ import os.path as osp
 import re
 import warnings
 import zipfile
-from typing import IO, List
+from typing import IO, Dict, List
 
 from ..errors import UserError
 
-_locks: List[IO] = []  # held open for the life of the process
+_locks: Dict[str, IO] = {}  # work dir -> its locked .lock file, held open
 
 
 def checkpoints_in(work_dir: str) -> List[str]:
@@ -63,9 +63,12 @@ def guard_work_dir(work_dir: str, resume: bool) -> None:
 
 
 def lock_work_dir(work_dir: str, user: str = 'a training run') -> None:
-    """Hold an exclusive lock on ``work_dir`` until exit; a second ``user`` is refused."""
+    """Hold an exclusive lock on ``work_dir`` until :func:`unlock_work_dir` or exit; a
+    second ``user`` (another process) is refused."""
     if int(os.environ.get('RANK', os.environ.get('SLURM_PROCID', 0))) != 0:
         return  # the ranks of one distributed job share the folder
+    if osp.abspath(work_dir) in _locks:
+        return  # this process holds it (closing a second handle would release it)
     os.makedirs(work_dir, exist_ok=True)
     handle = open(osp.join(work_dir, '.lock'), 'a+')
     try:
@@ -83,4 +86,11 @@ def lock_work_dir(work_dir: str, user: str = 'a training run') -> None:
     handle.truncate()
     handle.write(f'pid {os.getpid()}\n')
     handle.flush()
-    _locks.append(handle)
+    _locks[osp.abspath(work_dir)] = handle
+
+
+def unlock_work_dir(work_dir: str) -> None:
+    """Release the lock :func:`lock_work_dir` took (nothing if this process holds none)."""
+    handle = _locks.pop(osp.abspath(work_dir), None)
+    if handle is not None:
+        handle.close()

@@ -7,7 +7,8 @@ per-image records of one COCOeval pass (:class:`PerImageEval`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
 
 import numpy as np
 
@@ -19,13 +20,29 @@ from .per_image import PerImageEval, evaluate_per_image
 METRICS = ('AP', 'AP50', 'AP75')
 
 
-def json_float(x: float) -> float | None:
-    """NaN / inf are not valid JSON; report them as ``null``."""
-    return float(x) if math.isfinite(x) else None
+def to_json(value: Any) -> Any:
+    """Results as JSON values: dataclasses and containers recursively, NaN / inf as None."""
+    if is_dataclass(value):
+        value = {f.name: getattr(value, f.name) for f in fields(value)}
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+class JsonResult:
+    """A result dataclass that writes itself as JSON."""
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (NaN as None)."""
+        return to_json(self)
 
 
 @dataclass
-class MetricCI:
+class MetricCI(JsonResult):
     """Point estimate and bootstrap summary of one metric.
 
     ``point`` is computed on the original image set and equals pycocotools'
@@ -41,16 +58,9 @@ class MetricCI:
     n_valid: int
     n_excluded: int
 
-    def to_dict(self) -> dict:
-        """JSON-ready dict (NaN as None)."""
-        d = asdict(self)
-        for k in ('point', 'mean', 'std', 'lower', 'upper'):
-            d[k] = json_float(d[k])
-        return d
-
 
 @dataclass
-class BootstrapResult:
+class BootstrapResult(JsonResult):
     """Bootstrap confidence intervals of AP / AP50 / AP75 for one iou type."""
     iou_type: str
     n: int
@@ -60,18 +70,6 @@ class BootstrapResult:
     metrics: dict[str, MetricCI]
     coco_stats: list[float] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        """JSON-ready dict."""
-        return {
-            'iou_type': self.iou_type,
-            'n': self.n,
-            'seed': self.seed,
-            'confidence': self.confidence,
-            'num_images': self.num_images,
-            'metrics': {k: v.to_dict() for k, v in self.metrics.items()},
-            'coco_stats': [float(s) for s in self.coco_stats],
-        }
-
 
 def draw_samples(num_images: int, n: int = 1000, seed: int = 0) -> np.ndarray:
     """``[n, num_images]`` image positions drawn with replacement."""
@@ -79,8 +77,7 @@ def draw_samples(num_images: int, n: int = 1000, seed: int = 0) -> np.ndarray:
         raise ValueError(f'n must be >= 1, got {n}')
     if num_images < 1:
         raise ValueError('the ground truth has no images')
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, num_images, size=(n, num_images))
+    return np.random.default_rng(seed).integers(0, num_images, size=(n, num_images))
 
 
 def percentiles(confidence: float) -> tuple[float, float]:
@@ -91,13 +88,13 @@ def percentiles(confidence: float) -> tuple[float, float]:
     return alpha, 100 - alpha
 
 
-def summary(values: np.ndarray, pct: tuple[float, float]) -> tuple:
+def spread(values: np.ndarray, pct: tuple[float, float]) -> tuple:
     """``(mean, std, lower, upper)`` of replicate values; NaNs when there are none."""
     if values.size == 0:
         return math.nan, math.nan, math.nan, math.nan
     lo, hi = np.percentile(values, pct)
-    return (float(values.mean()), float(values.std(ddof=1))
-            if values.size > 1 else 0.0, float(lo), float(hi))
+    std = float(values.std(ddof=1)) if values.size > 1 else 0.0
+    return float(values.mean()), std, float(lo), float(hi)
 
 
 def bootstrap_from_eval(pie: PerImageEval, n: int = 1000, seed: int = 0,
@@ -109,27 +106,17 @@ def bootstrap_from_eval(pie: PerImageEval, n: int = 1000, seed: int = 0,
     metrics = {}
     for j, name in enumerate(METRICS):
         vals = reps[:, j][reps[:, j] > -1]
-        mean, std, lo, hi = summary(vals, pct)
-        metrics[name] = MetricCI(
-            point=float(point[j]), mean=mean, std=std, lower=lo, upper=hi,
-            n_valid=int(vals.size), n_excluded=int(n - vals.size))
-    return BootstrapResult(pie.iou_type, n, seed, confidence,
-                           pie.num_images, metrics, pie.coco_stats)
+        metrics[name] = MetricCI(float(point[j]), *spread(vals, pct), n_valid=int(vals.size),
+                                 n_excluded=int(n - vals.size))
+    return BootstrapResult(pie.iou_type, n, seed, confidence, pie.num_images, metrics,
+                           pie.coco_stats)
 
 
-def bootstrap_coco_metrics(gt: GtLike, dets: DetsLike, iou_type: str = 'bbox',
-                           n: int = 1000, seed: int = 0,
-                           confidence: float = 0.95) -> BootstrapResult:
-    """COCO AP / AP50 / AP75 with percentile-bootstrap intervals.
+def bootstrap_coco_metrics(gt: GtLike, dets: DetsLike, iou_type: str = 'bbox', n: int = 1000,
+                           seed: int = 0, confidence: float = 0.95) -> BootstrapResult:
+    """COCO AP / AP50 / AP75 with percentile-bootstrap intervals of ``n`` replicates.
 
-    Args:
-        gt: ``COCO`` object, COCO dataset dict or path to the GT JSON.
-        dets: COCO results list or path (mmdet ``*.bbox.json`` /
-            ``*.segm.json``).
-        iou_type: 'bbox' or 'segm'.
-        n: number of bootstrap replicates (image multisets).
-        seed: seed of ``numpy.random.default_rng``.
-        confidence: coverage of the percentile interval.
+    ``gt``: a ``COCO`` object, COCO dataset dict or path to the GT JSON; ``dets``:
+    a COCO results list or path (mmdet ``*.bbox.json`` / ``*.segm.json``).
     """
-    pie = evaluate_per_image(gt, dets, iou_type)
-    return bootstrap_from_eval(pie, n, seed, confidence)
+    return bootstrap_from_eval(evaluate_per_image(gt, dets, iou_type), n, seed, confidence)

@@ -7,7 +7,9 @@ from typing import Any, Union
 
 from pycocotools.coco import COCO
 
-from .inputs import EvalInputError, quiet, read_json
+from ..errors import UserError
+from ..fileio import read_json
+from .inputs import quiet
 
 GtLike = Union[COCO, str, os.PathLike, dict]
 
@@ -15,51 +17,45 @@ GtLike = Union[COCO, str, os.PathLike, dict]
 def _validate_gt_dataset(ds: Any, name: str) -> None:
     """Check what COCOeval silently relies on, so errors are explicit."""
     if not isinstance(ds, dict):
-        raise EvalInputError(
-            f'{name}: not a COCO ground-truth file (expected a JSON object '
-            f'with images/annotations/categories, got {type(ds).__name__})')
+        raise UserError(f'{name}: not a COCO ground-truth file (expected a JSON object with '
+                        f'images/annotations/categories, got {type(ds).__name__})')
     for key in ('images', 'annotations', 'categories'):
         if not isinstance(ds.get(key), list):
-            raise EvalInputError(
-                f'{name}: not a COCO ground-truth file (missing list "{key}")')
+            raise UserError(f'{name}: not a COCO ground-truth file (missing list "{key}")')
     img_ids = [img.get('id') if isinstance(img, dict) else None for img in ds['images']]
     if any(i is None for i in img_ids):
-        raise EvalInputError(f'{name}: every image needs an "id"')
-    if len(set(img_ids)) != len(img_ids):
-        raise EvalInputError(f'{name}: duplicate image ids')
-    if any(not isinstance(c, dict) or 'id' not in c for c in ds['categories']):
-        raise EvalInputError(f'{name}: every category needs an "id"')
+        raise UserError(f'{name}: every image needs an "id"')
     img_set = set(img_ids)
+    if len(img_set) != len(img_ids):
+        raise UserError(f'{name}: duplicate image ids')
+    if any(not isinstance(c, dict) or 'id' not in c for c in ds['categories']):
+        raise UserError(f'{name}: every category needs an "id"')
     sized = {img['id'] for img in ds['images'] if 'height' in img and 'width' in img}
     ann_ids = set()
-    required = ('id', 'image_id', 'category_id', 'bbox', 'area', 'iscrowd')
     for ann in ds['annotations']:
         if not isinstance(ann, dict):
-            raise EvalInputError(f'{name}: annotations must be objects')
-        missing = [k for k in required if k not in ann]
+            raise UserError(f'{name}: annotations must be objects')
+        missing = [k for k in ('id', 'image_id', 'category_id', 'bbox', 'area', 'iscrowd')
+                   if k not in ann]
         if missing:
-            raise EvalInputError(
-                f'{name}: annotation {ann.get("id", "?")} lacks '
-                f'{", ".join(missing)} (required by COCOeval)')
+            raise UserError(f'{name}: annotation {ann.get("id", "?")} lacks '
+                            f'{", ".join(missing)} (required by COCOeval)')
         if ann['id'] == 0:
             # dtMatches stores the matched gt id, 0 meaning "unmatched":
             # a detection matched to annotation 0 would count as a miss.
-            raise EvalInputError(
-                f'{name}: annotation id 0 found; pycocotools treats a match '
-                'to id 0 as no match, renumber annotations from 1')
+            raise UserError(f'{name}: annotation id 0 found; pycocotools treats a match to '
+                            'id 0 as no match, renumber annotations from 1')
         if ann['id'] in ann_ids:
-            raise EvalInputError(f'{name}: duplicate annotation id {ann["id"]}')
+            raise UserError(f'{name}: duplicate annotation id {ann["id"]}')
         ann_ids.add(ann['id'])
         if ann['image_id'] not in img_set:
-            raise EvalInputError(
-                f'{name}: annotation {ann["id"]} refers to image id '
-                f'{ann["image_id"]} absent from "images"')
+            raise UserError(f'{name}: annotation {ann["id"]} refers to image id '
+                            f'{ann["image_id"]} absent from "images"')
         segm = ann.get('segmentation')
         if (isinstance(segm, list) or isinstance(segm, dict) and isinstance(
                 segm.get('counts'), list)) and ann['image_id'] not in sized:
-            raise EvalInputError(
-                f'{name}: annotation {ann["id"]} has polygons / uncompressed '
-                f'RLE but image {ann["image_id"]} has no height/width')
+            raise UserError(f'{name}: annotation {ann["id"]} has polygons / uncompressed RLE '
+                            f'but image {ann["image_id"]} has no height/width')
 
 
 def load_gt(gt: GtLike) -> COCO:
@@ -94,6 +90,5 @@ def check_has_masks(gt: COCO) -> None:
     """Segm evaluation needs a segmentation on every ground-truth annotation."""
     no_mask = [a['id'] for a in gt.dataset['annotations'] if 'segmentation' not in a]
     if no_mask:
-        raise EvalInputError(
-            f'{gt_name(gt)}: {len(no_mask)} annotation(s) without '
-            f'segmentation (e.g. id {no_mask[0]}): no segm evaluation')
+        raise UserError(f'{gt_name(gt)}: {len(no_mask)} annotation(s) without segmentation '
+                        f'(e.g. id {no_mask[0]}): no segm evaluation')

@@ -17,7 +17,8 @@ from pycocotools.cocoeval import COCOeval
 
 from .detections import DetsLike, load_results, source_name
 from .ground_truth import GtLike, check_has_masks, gt_name, load_gt
-from .inputs import PYCOCO_ERRORS, EvalInputError, check_iou_type, quiet
+from ..errors import UserError
+from .inputs import PYCOCO_ERRORS, check_iou_type, quiet
 
 _MAX_DETS = 100  # summarize() reports AP / AP50 / AP75 at maxDets=100
 
@@ -95,17 +96,12 @@ class PerImageEval:
                 fps.append(np.logical_and(dtm == 0, ~dtig))
                 count[i] = len(s)
                 npig[i] = np.count_nonzero(np.asarray(e['gtIgnore']) == 0)
-            start = np.cumsum(count) - count
-            self._cats.append(
-                _CatRecords(
-                    scores=np.concatenate(scores) if scores else np.zeros(0),
-                    tps=np.concatenate(tps, axis=1) if tps else np.zeros(
-                        (num_t, 0), bool),
-                    fps=np.concatenate(fps, axis=1) if fps else np.zeros(
-                        (num_t, 0), bool),
-                    start=start,
-                    count=count,
-                    npig=npig))
+            none = np.zeros((num_t, 0), bool)
+            self._cats.append(_CatRecords(
+                scores=np.concatenate(scores) if scores else np.zeros(0),
+                tps=np.concatenate(tps, axis=1) if tps else none,
+                fps=np.concatenate(fps, axis=1) if fps else none,
+                start=np.cumsum(count) - count, count=count, npig=npig))
 
     @property
     def num_images(self) -> int:
@@ -184,7 +180,6 @@ def evaluate_per_image(gt: GtLike, dets: DetsLike, iou_type: str = 'bbox',
             coco_eval.accumulate()
             coco_eval.summarize()
     except PYCOCO_ERRORS as e:
-        raise EvalInputError(
-            f'{source_name(dets)} / {gt_name(gt_coco)}: COCOeval failed on this input '
-            f'({type(e).__name__}: {e})') from None
+        raise UserError(f'{source_name(dets)} / {gt_name(gt_coco)}: COCOeval failed on this '
+                        f'input ({type(e).__name__}: {e})') from None
     return PerImageEval(coco_eval, iou_type, coco_eval.stats)

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UserError
-from .bootstrap import METRICS, json_float
+from .bootstrap import METRICS, to_json
 from .per_image import PerImageEval
 
 PROTOCOL_HELP = (
@@ -104,30 +104,21 @@ class BatchMeanResult:
 
     def to_dict(self) -> dict:
         """JSON-ready dict (undefined values as None)."""
-        point = self.point()
-        metrics = {}
+        point, metrics = self.point(), {}
         for j, name in enumerate(METRICS):
             valid = self.per_batch[:, j][self.per_batch[:, j] > -1]
-            metrics[name] = {
-                'point': json_float(point[j]),
-                'min': float(valid.min()) if valid.size else None,
-                'max': float(valid.max()) if valid.size else None,
-                'n_valid': int(valid.size),
-                'n_excluded': int(len(self.per_batch) - valid.size),
-            }
-        return {
-            'iou_type': self.iou_type,
-            'protocol': str(self.protocol),
-            'batch_size': self.protocol.batch_size,
-            'num_images': self.num_images,
-            'num_batches': len(self.batch_img_ids),
-            'metrics': metrics,
-            'whole_split': {name: _defined(self.whole_split[j])
-                            for j, name in enumerate(METRICS)},
-            'per_batch': [dict(image_ids=ids, **{name: _defined(row[j])
-                                                 for j, name in enumerate(METRICS)})
-                          for ids, row in zip(self.batch_img_ids, self.per_batch)],
-        }
+            metrics[name] = dict(
+                point=to_json(point[j]), min=float(valid.min()) if valid.size else None,
+                max=float(valid.max()) if valid.size else None, n_valid=int(valid.size),
+                n_excluded=int(len(self.per_batch) - valid.size))
+        return dict(
+            iou_type=self.iou_type, protocol=str(self.protocol),
+            batch_size=self.protocol.batch_size, num_images=self.num_images,
+            num_batches=len(self.batch_img_ids), metrics=metrics,
+            whole_split={name: _defined(self.whole_split[j]) for j, name in enumerate(METRICS)},
+            per_batch=[dict(image_ids=ids, **{name: _defined(row[j])
+                                              for j, name in enumerate(METRICS)})
+                       for ids, row in zip(self.batch_img_ids, self.per_batch)])
 
 
 def _defined(x: float) -> Optional[float]:

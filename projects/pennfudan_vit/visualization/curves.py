@@ -2,7 +2,7 @@
 import glob
 import json
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
 from ..errors import UserError
 
@@ -38,24 +38,19 @@ def plot_curves(work_dir: str, out: str) -> str:
     import matplotlib.pyplot as plt
     train, val = read_scalars(work_dir)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.5))
-    its = sorted(train)
-    for key in LOSS_KEYS:
-        ys: List[float] = [train[i][key] for i in its if key in train[i]]
-        if ys:
-            ax1.plot([i for i in its if key in train[i]], ys, label=key,
-                     linewidth=2 if key == 'loss' else 1)
+    for ax, records, keys in ((ax1, train, LOSS_KEYS), (ax2, val, MAP_KEYS)):
+        steps = sorted(records)
+        for key in keys:
+            xs = [i for i in steps if key in records[i]]
+            if not xs:
+                continue
+            style = (dict(linewidth=2 if key == 'loss' else 1) if ax is ax1 else
+                     dict(marker='o', linestyle='-' if key.endswith('mAP') else '--'))
+            ax.plot(xs, [records[i][key] for i in xs], label=key.split('/')[-1], **style)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     ax1.set(xlabel='iteration', ylabel='loss', title='training losses', yscale='log')
-    ax1.grid(alpha=0.3)
-    ax1.legend(fontsize=8)
-    eps = sorted(val)
-    for key in MAP_KEYS:
-        ys = [val[e][key] for e in eps if key in val[e]]
-        if ys:
-            ax2.plot([e for e in eps if key in val[e]], ys, marker='o', label=key.split('/')[1],
-                     linestyle='-' if key.endswith('mAP') else '--')
     ax2.set(xlabel='epoch', ylabel='COCO mAP (val split)', title='validation mAP', ylim=(0, 1))
-    ax2.grid(alpha=0.3)
-    ax2.legend(fontsize=8)
     fig.suptitle(osp.basename(osp.normpath(work_dir)))
     fig.tight_layout()
     fig.savefig(out, dpi=110)

@@ -1,0 +1,2 @@
+"""The measurement harness behind the figures in docs/ (imports ``pennfudan_vit``, which
+never imports it)."""
