@@ -1,12 +1,10 @@
-"""The one way to build a detector from a config and load a checkpoint into it, and the
-PyTorch predictor (image in, numpy instances out) that the inference tools, the ONNX
-parity check and the benchmarks share.
+"""The one way to build a detector and load a checkpoint into it, and the PyTorch predictor
+(image in, numpy instances out) that the inference tools, parity checks and benchmarks share.
 
-A checkpoint is read once (``torch.load(weights_only=True)`` with mmengine's objects
-allow-listed by :mod:`pennfudan_vit.engine`) and loaded once with
-``load_state_dict``, whose module hooks still run (mmpretrain resizes a ViT's
-position embedding to the input size); any missing, unexpected or reshaped weight is a
-one-line :class:`UserError` naming the config the checkpoint was trained with.
+A checkpoint is read once (``weights_only``, mmengine's objects allow-listed by
+:mod:`pennfudan_vit.engine`) and loaded once with ``load_state_dict``, whose module hooks
+still run (mmpretrain resizes a ViT's position embedding); any missing, unexpected or
+reshaped weight is a one-line :class:`UserError` naming the config it was trained with.
 """
 import os.path as osp
 import re
@@ -72,15 +70,14 @@ def resolve_device(device: Optional[str]) -> str:
     """``device`` checked against this machine, or ``cuda:0`` where available, else ``cpu``."""
     if device is None:
         return 'cuda:0' if torch.cuda.is_available() else 'cpu'
-    if device.startswith('cuda') and not torch.cuda.is_available():
-        raise UserError(f'--device {device}: this machine has no usable CUDA GPU (torch '
-                        f'{torch.__version__}, CUDA build {torch.version.cuda or "none"}); '
-                        'use --device cpu')
-    if device.startswith('cuda:') and int(device[5:] or 0) >= torch.cuda.device_count():
-        raise UserError(f'--device {device}: this machine has {torch.cuda.device_count()} '
-                        'GPU(s), numbered from cuda:0')
-    if device not in ('cpu', 'cuda') and not device.startswith('cuda:'):
+    index = {'cpu': None, 'cuda': '0'}.get(device, device[5:] if device[:5] == 'cuda:' else '')
+    if index is not None and not index.isdigit():
         raise UserError(f'--device {device}: give cpu, cuda or cuda:N')
+    count = torch.cuda.device_count()
+    if index is not None and int(index) >= count:
+        raise UserError(f'--device {device}: this machine has {count or "no"} usable CUDA '
+                        f'GPU(s) (torch {torch.__version__}, CUDA build '
+                        f'{torch.version.cuda or "none"}); use --device cpu')
     return device
 
 

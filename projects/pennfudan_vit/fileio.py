@@ -1,5 +1,6 @@
 """Atomic writes (a reader sees the old file or the whole new one, never a part), and
 reading a JSON file the user gave."""
+import errno
 import json
 import os
 import os.path as osp
@@ -9,8 +10,9 @@ from typing import IO, Any, Callable, Union
 from .errors import UserError
 
 
-def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> str:
-    """Call ``write(f)`` on a temporary file beside ``path``, fsync, then rename."""
+def atomic_write(path: str, write: Callable[[IO[bytes]], None], size: int = 0) -> str:
+    """Call ``write(f)`` on a temporary file beside ``path``, fsync, then rename. A full
+    disk is the user's to fix: one :class:`UserError` naming the folder (and ``size``)."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
@@ -23,16 +25,20 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> str:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are for everyone
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if osp.exists(tmp):
             os.remove(tmp)
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            need = f' ({size / 2**20:.1f} MiB)' if size >= 2**20 else ''
+            raise UserError(f'no space left in {folder} to write {osp.basename(path)}{need}: '
+                            'free some space there or write elsewhere') from None
         raise
     return path
 
 
 def atomic_write_bytes(path: str, data: bytes) -> str:
     """Write ``data`` to ``path`` atomically."""
-    return atomic_write(path, lambda f: f.write(data))
+    return atomic_write(path, lambda f: f.write(data), len(data))
 
 
 def atomic_write_text(path: str, text: str) -> str:

@@ -2,9 +2,7 @@
 ``tools/test.py`` (one-line :class:`UserError` before any work), :func:`test` loads the
 checkpoint once, runs mmengine's test loop on that model and writes ``metrics.json``
 (COCOeval stats and bootstrap intervals). Both run in the calling process, also under
-torchrun or srun with ``launcher``.
-
-(Test files import this module, not its names: pytest would collect ``test*``.)
+torchrun or srun with ``launcher`` (test files import the module: pytest collects ``test*``).
 """
 import os.path as osp
 import time

@@ -3,6 +3,9 @@
 :func:`train` runs it. Both run in the calling process (``tools/cross_val.py`` trains
 every fold this way), also under torchrun or srun with ``launcher``."""
 import os.path as osp
+import signal
+import sys
+import threading
 from typing import Any, Dict, Optional, Sequence
 
 import torch
@@ -72,7 +75,12 @@ def train_config(config: str, work_dir: Optional[str] = None, resume: Optional[s
 def train(cfg: Config) -> None:
     """Train (or resume) ``cfg`` from :func:`train_config` with mmengine's Runner; in a
     distributed run every rank returns once rank 0 has written the last checkpoint."""
-    runner = None
+    runner, previous = None, None
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+        # SIGTERM unwinds like an exception, so the data-loader workers are stopped
+        # below instead of outliving the run; a caller's own handler is kept
+        previous = signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))
     try:
         runner = build_runner(cfg)
         runner.train()
@@ -80,4 +88,6 @@ def train(cfg: Config) -> None:
         if runner is not None:
             stop_workers(runner)
         unlock_work_dir(cfg.work_dir)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     barrier()

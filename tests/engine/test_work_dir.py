@@ -1,5 +1,6 @@
 """Work dirs: resume picks the newest readable checkpoint, a second trainer is refused."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -16,17 +17,31 @@ def save(path, value):
     return path
 
 
-def test_resume_takes_last_checkpoint_and_skips_damaged_ones(tmp_path):
+def test_resume_takes_last_checkpoint_and_skips_damaged_ones(tmp_path, capsys):
     e1, e2, e3 = (save(tmp_path / f'epoch_{i}.pth', i) for i in (1, 2, 3))
     assert resume_checkpoint(str(tmp_path)) == str(e3)
     (tmp_path / 'last_checkpoint').write_text(str(e2))
     assert resume_checkpoint(str(tmp_path)) == str(e2)
     e2.write_bytes(e2.read_bytes()[:100])
-    with pytest.warns(UserWarning, match='damaged checkpoint'):
-        assert resume_checkpoint(str(tmp_path)) == str(e3)
+    assert resume_checkpoint(str(tmp_path)) == str(e3)
     e3.write_bytes(b'')
-    with pytest.warns(UserWarning):
-        assert resume_checkpoint(str(tmp_path)) == str(e1)
+    assert resume_checkpoint(str(tmp_path)) == str(e1)
+    err = capsys.readouterr().err.splitlines()  # one line per damaged file, each time
+    assert err == [f'warning: --resume skips damaged checkpoint {e2}'] * 2 + [
+        f'warning: --resume skips damaged checkpoint {e3}']
+
+
+def test_a_copied_work_dir_resumes_from_its_own_checkpoint(tmp_path):
+    """mmengine's pointer holds the original folder's absolute path."""
+    original, copy = tmp_path / 'original', tmp_path / 'copy'
+    original.mkdir()
+    save(original / 'epoch_1.pth', 1)
+    save(original / 'epoch_2.pth', 2)
+    (original / 'last_checkpoint').write_text(str(original / 'epoch_1.pth'))
+    shutil.copytree(original, copy)
+    assert resume_checkpoint(str(copy)) == str(copy / 'epoch_1.pth')
+    shutil.rmtree(original)
+    assert resume_checkpoint(str(copy)) == str(copy / 'epoch_1.pth')
 
 
 def test_resume_without_checkpoints_is_an_error(tmp_path):

@@ -92,3 +92,23 @@ def test_cfg_option_without_a_value_is_a_usage_error(tool, argv, capsys):
     assert exit_.value.code == 2 and 'Traceback' not in err
     assert err.strip().splitlines()[-1].endswith(
         '--cfg-options train_cfg.max_epochs: give KEY=VALUE, e.g. train_cfg.max_epochs=2')
+
+
+def test_a_full_disk_while_saving_a_checkpoint_is_one_line(coco_data, tmp_path, monkeypatch,
+                                                          capsys):
+    import errno
+    import os
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(os, 'fsync', full)  # every atomic write: the checkpoint is the first
+    with pytest.raises(SystemExit) as exit_:
+        tool_main('train')([CPU_CONFIG, '--work-dir', str(tmp_path), '--data-root',
+                            str(coco_data), *TINY_SIZE, '--cfg-options', *TINY_OPTIONS,
+                            'train_cfg.max_epochs=1'])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and 'Traceback' not in err
+    assert err.strip().splitlines()[-1].startswith(
+        f'error: no space left in {tmp_path} to write epoch_1.pth (')
+    assert [n for n in os.listdir(tmp_path) if '.pth' in n] == []  # no part, no temporary

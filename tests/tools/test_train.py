@@ -67,6 +67,34 @@ def test_killed_run_resumes_to_the_same_weights(full_run, coco_data, tmp_path,
     assert_same_weights(full_run / 'epoch_2.pth', work / 'epoch_2.pth')
 
 
+def test_sigterm_ends_the_run_with_its_data_loader_workers(coco_data, tmp_path):
+    work = tmp_path / 'terminated'
+    proc = subprocess.Popen([sys.executable, 'tools/train.py', *argv(work, coco_data)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.time() + 300
+    while not any(re.search(r'Epoch\(train\)\s+\[1\]\[\s*1/4\]', p.read_text())
+                  for p in work.glob('*/*.log')):
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()[-3000:]
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGTERM)  # the trainer alone, as a scheduler or kill does
+    try:
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+        deadline = time.time() + 15
+        while time.time() < deadline:  # its workers, in its process group, end with it
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+        pytest.fail('data-loader workers outlived the terminated run')
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def test_resume_skips_a_damaged_latest_checkpoint(full_run, coco_data, tmp_path, capsys):
     work = tmp_path / 'damaged'
     work.mkdir()
@@ -74,10 +102,10 @@ def test_resume_skips_a_damaged_latest_checkpoint(full_run, coco_data, tmp_path,
     data = (full_run / 'epoch_2.pth').read_bytes()
     (work / 'epoch_2.pth').write_bytes(data[:len(data) // 3])
     (work / 'last_checkpoint').write_text(str(work / 'epoch_2.pth'))
-    with pytest.warns(UserWarning, match='damaged checkpoint'):
-        train(work, coco_data, '--resume')
-    out = capsys.readouterr().out
-    assert f'skips damaged checkpoint {work / "epoch_2.pth"}' in out
+    train(work, coco_data, '--resume')
+    out, err = capsys.readouterr()
+    assert (out + err).count('damaged checkpoint') == 1  # reported once
+    assert f'skips damaged checkpoint {work / "epoch_2.pth"}' in err
     assert f'resuming from {work / "epoch_1.pth"}' in out
     assert_same_weights(full_run / 'epoch_2.pth', work / 'epoch_2.pth')
 

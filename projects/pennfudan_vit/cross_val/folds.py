@@ -1,11 +1,6 @@
-"""The converter's K-fold files (checked to be a K-fold partition) and the fold configs.
-
-``W/fold{k}.py`` is the user's config with the command line applied (``--cfg-options``,
-``--input-size``), trained on fold k's train file, validated and tested on its held-out
-file; ``W/fold{k}_test_split.py`` tests on the fixed test split instead. They are
-whole, ordinary configs: a fold can be rerun by hand with ``tools/train.py`` /
-``tools/test.py``.
-"""
+"""The converter's K-fold files (checked to be a K-fold partition) and the fold configs:
+``W/fold{k}.py``, the user's config with the command line applied, on fold k's files
+(``W/fold{k}_test_split.py``: tested on the test split); whole, ordinary configs."""
 import copy
 import os.path as osp
 import re

@@ -36,10 +36,9 @@ def build_runner(cfg: Config, model: Optional[nn.Module] = None):
         cfg.model_wrapper_cfg = wrapper
         if cfg.launcher == 'pytorch' and not dist.is_initialized():
             dist.init_process_group(backend='gloo')
-    # mmengine reuses a logger, message hub, scope or visualizer instance of the same name:
-    # a later Runner of this process (cross-validation folds, tests) would log into the
-    # earlier one's files. They are named <experiment>_<second>, so this one starts in a
-    # later second, and its visualizer loses the fixed name mmdet's configs give it.
+    # mmengine reuses a logger, message hub or visualizer of the same name, so a later Runner
+    # of this process (folds, tests) would log into the earlier one's files: start in a later
+    # second (names are <experiment>_<second>), and drop mmdet's fixed visualizer name.
     if cfg.get('visualizer'):
         cfg.visualizer.pop('name', None)
     while time.strftime('%Y%m%d_%H%M%S') <= _last['timestamp']:

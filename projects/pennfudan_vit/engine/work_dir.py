@@ -6,7 +6,7 @@ import glob
 import os
 import os.path as osp
 import re
-import warnings
+import sys
 import zipfile
 from typing import IO, Dict, List
 
@@ -35,20 +35,21 @@ def is_readable_checkpoint(path: str) -> bool:
 
 
 def resume_checkpoint(work_dir: str) -> str:
-    """The newest readable checkpoint of ``work_dir``; damaged ones are skipped with a warning."""
+    """The newest readable checkpoint in ``work_dir``; damaged ones are skipped with one
+    warning line each. mmengine's ``last_checkpoint`` holds an absolute path: only its
+    file name counts, so a copied work dir resumes from its own checkpoint."""
     candidates = []
     pointer = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(pointer):
         with open(pointer) as f:
-            candidates.append(f.read().strip())
+            candidates.append(osp.join(work_dir, osp.basename(f.read().strip())))
     candidates += [p for p in checkpoints_in(work_dir) if p not in candidates]
     for path in candidates:
         if not osp.isfile(path):
             continue
         if is_readable_checkpoint(path):
             return path
-        warnings.warn(f'--resume: skipping damaged checkpoint {path}')
-        print(f'warning: --resume skips damaged checkpoint {path}', flush=True)
+        print(f'warning: --resume skips damaged checkpoint {path}', file=sys.stderr, flush=True)
     raise UserError(f'--resume: no checkpoint to resume from in {work_dir} '
                     f'(start without --resume, or pass --resume PATH/TO/CKPT.pth)')
 

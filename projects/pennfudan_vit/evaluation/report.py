@@ -19,11 +19,6 @@ def _fmt(x: Optional[float]) -> str:
     return 'n/a' if x is None or not math.isfinite(x) else f'{x:.4f}'
 
 
-def print_warning(message: str) -> None:
-    """Print ``warning: message`` on stderr."""
-    print(f'warning: {message}', file=sys.stderr)
-
-
 def _ci(lower: Optional[float], upper: Optional[float]) -> str:
     return f'[{_fmt(lower)}, {_fmt(upper)}]'
 
@@ -75,7 +70,8 @@ def bootstrap_report(gt: GtLike, result_files: Dict[str, str], n: int = 1000,
                      seed: int = 0, confidence: float = 0.95,
                      compare_prefix: Optional[str] = None,
                      protocol: str | Protocol = 'coco',
-                     on_warning: Optional[Callable[[str], None]] = print_warning,
+                     on_warning: Optional[Callable[[str], None]] = lambda m: print(f'warning: {m}',
+                                                                                   file=sys.stderr),
                      ) -> Tuple[dict, List[str]]:
     """Evaluate ``{'bbox': path, 'segm': path}`` once per iou type and bootstrap.
 
