@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -40,6 +41,19 @@ def assert_same_weights(a, b):
         torch.testing.assert_close(b[k], a[k], rtol=0, atol=0, msg=k)
 
 
+def train_process(work_dir, data, epoch: int) -> subprocess.Popen:
+    """tools/train.py as its own process group, once it logs ``epoch``'s first iteration."""
+    proc = subprocess.Popen([sys.executable, 'tools/train.py', *argv(work_dir, data)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.time() + 300
+    while not any(re.search(rf'Epoch\(train\)\s+\[{epoch}\]\[\s*1/4\]', p.read_text())
+                  for p in Path(work_dir).glob('*/*.log')):
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()[-3000:]
+        time.sleep(0.05)
+    return proc
+
+
 @pytest.fixture(scope='module')
 def full_run(tmp_path_factory, coco_data):
     work = tmp_path_factory.mktemp('full')
@@ -50,14 +64,7 @@ def full_run(tmp_path_factory, coco_data):
 def test_killed_run_resumes_to_the_same_weights(full_run, coco_data, tmp_path,
                                                 one_line_error):
     work = tmp_path / 'killed'
-    proc = subprocess.Popen([sys.executable, 'tools/train.py', *argv(work, coco_data)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    deadline = time.time() + 300
-    while not any(re.search(r'Epoch\(train\)\s+\[2\]\[\s*1/4\]', p.read_text())
-                  for p in work.glob('*/*.log')):
-        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()[-3000:]
-        time.sleep(0.05)
+    proc = train_process(work, coco_data, epoch=2)
     os.killpg(proc.pid, signal.SIGKILL)  # the trainer and its data-loader workers
     proc.wait()
     assert (work / 'epoch_1.pth').exists() and not (work / 'epoch_2.pth').exists()
@@ -68,15 +75,7 @@ def test_killed_run_resumes_to_the_same_weights(full_run, coco_data, tmp_path,
 
 
 def test_sigterm_ends_the_run_with_its_data_loader_workers(coco_data, tmp_path):
-    work = tmp_path / 'terminated'
-    proc = subprocess.Popen([sys.executable, 'tools/train.py', *argv(work, coco_data)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    deadline = time.time() + 300
-    while not any(re.search(r'Epoch\(train\)\s+\[1\]\[\s*1/4\]', p.read_text())
-                  for p in work.glob('*/*.log')):
-        assert proc.poll() is None and time.time() < deadline, proc.stderr.read()[-3000:]
-        time.sleep(0.05)
+    proc = train_process(tmp_path / 'terminated', coco_data, epoch=1)
     os.kill(proc.pid, signal.SIGTERM)  # the trainer alone, as a scheduler or kill does
     try:
         assert proc.wait(timeout=60) == 128 + signal.SIGTERM
