@@ -9,8 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import UserError
-from ..fileio import read_json
-from ..fileio import atomic_write, atomic_write_json
+from ..fileio import atomic_write, atomic_write_json, read_json
 from .image_ops import load_image
 from .outputs import coco_results, paint, prediction_dict
 
