@@ -127,7 +127,7 @@ class TorchDetector:
     def __init__(self, cfg: Config, model: nn.Module,
                  input_size: Optional[Tuple[int, int]] = None) -> None:
         from mmcv.transforms import Compose
-        from .deploy.metadata import palette_for
+        from .deploy.metadata import classes_and_palette
         steps = [dict(s) for s in cfg.test_dataloader.dataset.pipeline
                  if str(s['type']).split('.')[-1] != 'LoadAnnotations']
         # arrays in, as video frames and uploaded images come
@@ -138,9 +138,8 @@ class TorchDetector:
                     s['scale'] = (int(input_size[1]), int(input_size[0]))
         self.pipeline = Compose(steps)
         self.model = model.eval()
-        meta = cfg.get('metainfo') or cfg.test_dataloader.dataset.get('metainfo') or {}
-        self.class_names = tuple(meta.get('classes') or ())
-        self.palette = palette_for(list(self.class_names), meta.get('palette'))
+        classes, self.palette = classes_and_palette(cfg)
+        self.class_names = tuple(classes)
 
     def prepare(self, image: np.ndarray) -> dict:
         """The batch ``model.test_step`` takes for an RGB (H, W, 3) uint8 image."""

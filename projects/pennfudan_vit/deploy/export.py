@@ -15,7 +15,7 @@ from ..config import load_config
 from ..detector import load_detector
 from ..errors import UserError
 from ..fileio import atomic_write_bytes
-from .metadata import INPUT_NAMES, OUTPUT_NAMES, DeployMeta, palette_for
+from .metadata import INPUT_NAMES, OUTPUT_NAMES, DeployMeta, classes_and_palette
 from .onnx_model import ExportableMaskRCNN
 
 OPSET = 17
@@ -43,20 +43,18 @@ def deploy_meta(cfg: Config, config_path: str, input_size: Tuple[int, int],
     if pre.get('pad_value', 0) != 0 or pre.get('rgb_to_bgr', False):
         raise UserError('ONNX export reproduces DetDataPreprocessor with pad_value=0 and '
                         'without rgb_to_bgr')
-    classes = list(cfg.get('metainfo', {}).get('classes') or
-                   cfg.test_dataloader.dataset.get('metainfo', {}).get('classes', ()))
+    classes, palette = classes_and_palette(cfg)
     num_classes = int(cfg.model.roi_head.bbox_head.num_classes)
     if len(classes) != num_classes:
         raise UserError(f'the config names {len(classes)} classes (metainfo.classes) but its '
                         f'box head predicts {num_classes}')
-    palette = cfg.get('metainfo', {}).get('palette')
     rcnn = cfg.model.test_cfg.rcnn
     return DeployMeta(
         config=osp.basename(config_path), input_size=tuple(input_size),
         size_divisor=int(pre.get('pad_size_divisor', 1)),
         mean=[float(v) for v in pre.mean], std=[float(v) for v in pre.std],
         rgb=bool(pre.get('bgr_to_rgb', False)), class_names=classes,
-        palette=palette_for(classes, palette), score_thr=float(rcnn.score_thr),
+        palette=palette, score_thr=float(rcnn.score_thr),
         mask_thr=float(rcnn.mask_thr_binary), max_per_img=int(rcnn.max_per_img),
         opset=OPSET, torch_version=torch.__version__, mmdet_version=mmdet.__version__,
         quantization=quantization)

@@ -5,7 +5,7 @@ as Netron show them one by one.
 """
 import json
 from dataclasses import asdict, dataclass, fields
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from ..errors import UserError
 
@@ -55,9 +55,12 @@ class DeployMeta:
         return cls(**values)
 
 
-def palette_for(classes: List[str], palette: Optional[list]) -> List[Tuple[int, int, int]]:
-    """The config's palette, or a fixed colour per class when it has none."""
+def classes_and_palette(cfg) -> Tuple[List[str], List[Tuple[int, int, int]]]:
+    """A config's class names (its ``metainfo``, else the test dataset's) and a colour for
+    each: the config's palette, or a fixed colour per class when it has none."""
+    meta = cfg.get('metainfo') or cfg.test_dataloader.dataset.get('metainfo') or {}
+    classes, palette = list(meta.get('classes') or ()), meta.get('palette')
     if palette and len(palette) >= len(classes):
-        return [tuple(int(c) for c in p) for p in palette[:len(classes)]]
-    return [((220 + 67 * i) % 256, (20 + 113 * i) % 256, (60 + 29 * i) % 256)
-            for i in range(len(classes))]
+        return classes, [tuple(int(c) for c in p) for p in palette[:len(classes)]]
+    return classes, [((220 + 67 * i) % 256, (20 + 113 * i) % 256, (60 + 29 * i) % 256)
+                     for i in range(len(classes))]
