@@ -8,7 +8,7 @@ reshaped weight is a one-line :class:`UserError` naming the config it was traine
 """
 import os.path as osp
 import re
-from typing import Any, Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -17,13 +17,6 @@ from torch import nn
 
 from .config import drop_pretrained
 from .errors import UserError
-
-
-def config_of_checkpoint(checkpoint: Any) -> Optional[str]:
-    """The config name a Runner checkpoint was trained with (from its ``meta``)."""
-    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-    name = (meta or {}).get('experiment_name')
-    return re.sub(r'_\d{8}_\d{6}$', '', name) if isinstance(name, str) else None
 
 
 def read_checkpoint(path: str) -> dict:
@@ -56,7 +49,9 @@ def load_weights(model: nn.Module, path: str, config: str = 'the config') -> dic
         if not mismatched:
             raise
     if missing or mismatched or unexpected:
-        trained = config_of_checkpoint(checkpoint)
+        # a Runner's experiment name is <config>_<timestamp>
+        trained = re.sub(r'_\d{8}_\d{6}$', '', (checkpoint.get('meta') or {}).get(
+            'experiment_name') or '')
         parts = [f'{len(names)} {what} (e.g. {", ".join(names[:3])})'
                  for names, what in ((missing, 'missing'), (mismatched, 'of another shape'),
                                      (unexpected, 'unexpected')) if names]
@@ -104,8 +99,14 @@ def load_detector(cfg: Config, checkpoint: Optional[str] = None, device: str = '
     if checkpoint:
         loaded = load_weights(model, checkpoint, config or cfg.filename or 'the config')
     else:
-        model.init_weights()
-        loaded = {}
+        from mmengine.logging import MMLogger
+        logger = MMLogger.get_current_instance()  # it would list every parameter's init
+        level, loaded = logger.level, {}
+        logger.setLevel('WARNING')
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
     return model.to(device).eval(), loaded
 
 
