@@ -1,4 +1,4 @@
-"""Instance-id masks to COCO annotations, and canonical COCO JSON bytes."""
+"""Object masks to exact COCO annotations, and canonical COCO JSON bytes."""
 from __future__ import annotations
 
 import json
@@ -16,7 +16,7 @@ CATEGORY = {'id': 1, 'name': 'pedestrian', 'supercategory': 'person'}
 
 @dataclass
 class Instance:
-    """One pedestrian: ``bbox`` is ``[x, y, w, h]`` with ``w = xmax - xmin + 1``."""
+    """One object: ``bbox`` is ``[x, y, w, h]`` with ``w = xmax - xmin + 1``."""
 
     mask_id: int
     bbox: list[int]
@@ -24,11 +24,12 @@ class Instance:
     segmentation: dict | list
     added: bool = False
     ann_id: int = 0
+    category_id: int = CATEGORY['id']
 
 
 @dataclass
 class ImageRecord:
-    """One image, its 1-based id in file-name order, and its pedestrians."""
+    """One image, its 1-based id in file-name order, and its objects."""
 
     image_id: int
     file_name: str
@@ -56,44 +57,45 @@ def _polygons(binary: np.ndarray) -> list[list[float]]:
     return polygons
 
 
+def encode_mask(binary: np.ndarray, mask_id: int, mask_format: str = 'rle') -> Instance:
+    """One object's non-empty ``(H, W)`` binary mask as an instance, box and area."""
+    binary = np.asfortranarray(binary, dtype=np.uint8)  # the layout pycocotools encodes
+    rows = np.flatnonzero(binary.any(axis=1))
+    cols = np.flatnonzero(binary.any(axis=0))
+    x, y = int(cols[0]), int(rows[0])
+    if mask_format == 'rle':  # exact: decodes to the very pixels of the mask
+        rle = mask_utils.encode(binary)
+        segmentation = {'size': [int(v) for v in rle['size']],
+                        'counts': rle['counts'].decode('ascii')}
+    else:
+        segmentation = _polygons(np.ascontiguousarray(binary))
+    bbox = [x, y, int(cols[-1]) - x + 1, int(rows[-1]) - y + 1]
+    return Instance(mask_id, bbox, int(binary.sum(dtype=np.int64)), segmentation)
+
+
 def encode_instances(mask: np.ndarray, mask_format: str = 'rle') -> list[Instance]:
     """Split an ``(H, W)`` instance-id mask (0 = background) into instances, by id."""
     ids = np.unique(mask)
-    ids = ids[ids != 0]
-    # (H, W, N) Fortran-ordered uint8 is the layout pycocotools encodes.
-    stack = np.asfortranarray((mask[:, :, None] == ids[None, None, :]).astype(np.uint8))
-    rles = mask_utils.encode(stack) if mask_format == 'rle' and ids.size else None
-    instances = []
-    for k, mask_id in enumerate(ids.tolist()):
-        binary = stack[:, :, k]
-        rows = np.flatnonzero(binary.any(axis=1))
-        cols = np.flatnonzero(binary.any(axis=0))
-        x, y = int(cols[0]), int(rows[0])
-        if rles is not None:  # exact: decodes to the very pixels of the mask
-            segmentation = {'size': [int(v) for v in rles[k]['size']],
-                            'counts': rles[k]['counts'].decode('ascii')}
-        else:
-            segmentation = _polygons(np.ascontiguousarray(binary))
-        bbox = [x, y, int(cols[-1]) - x + 1, int(rows[-1]) - y + 1]
-        area = int(binary.sum(dtype=np.int64))
-        instances.append(Instance(int(mask_id), bbox, area, segmentation))
-    return instances
+    return [encode_mask(mask == mask_id, mask_id, mask_format)
+            for mask_id in ids[ids != 0].tolist()]
 
 
-def build_coco(records: Sequence[ImageRecord], info: dict, crowd_added: bool = False) -> dict:
-    """COCO dict of ``records``; ``crowd_added`` marks added pedestrians ``iscrowd=1``."""
+def build_coco(records: Sequence[ImageRecord], info: dict, crowd_added: bool = False,
+               categories: Sequence[dict] = (CATEGORY, ), image_dir: str = 'PNGImages') -> dict:
+    """COCO dict of ``records`` (file names below ``image_dir``); ``crowd_added`` marks
+    added objects ``iscrowd=1``."""
     images, annotations = [], []
     for record in sorted(records, key=lambda r: r.image_id):
-        images.append({'id': record.image_id, 'file_name': f'PNGImages/{record.file_name}',
+        images.append({'id': record.image_id, 'file_name': f'{image_dir}/{record.file_name}',
                        'width': record.width, 'height': record.height})
         annotations += [{
-            'id': inst.ann_id, 'image_id': record.image_id, 'category_id': CATEGORY['id'],
+            'id': inst.ann_id, 'image_id': record.image_id, 'category_id': inst.category_id,
             'segmentation': inst.segmentation, 'area': inst.area, 'bbox': list(inst.bbox),
             'iscrowd': int(crowd_added and inst.added), 'added': inst.added,
             'mask_id': inst.mask_id,
         } for inst in record.instances]
-    return {'info': info, 'licenses': [], 'categories': [dict(CATEGORY)], 'images': images,
-            'annotations': annotations}
+    return {'info': info, 'licenses': [], 'categories': [dict(c) for c in categories],
+            'images': images, 'annotations': annotations}
 
 
 def dump_json(obj: dict) -> bytes:

@@ -199,18 +199,23 @@ def _mark_added(root: DatasetRoot, record: ImageRecord, indices: list[int],
         by_id[index].added = True
 
 
-def _load_image(root: DatasetRoot, image_id: int, name: str, mask_format: str) -> ImageRecord:
-    """Decode an image and its mask, check them and encode the instances."""
-    mask_rel = f'{MASKS}/{name[:-len(".png")]}{MASK_SUFFIX}'
-    image, mask_image = _decode_png(root, f'{IMAGES}/{name}'), _decode_png(root, mask_rel)
+def read_mask(root: DatasetRoot, rel: str, size: tuple[int, int]) -> np.ndarray:
+    """The integer array of a single-channel mask PNG of an image of ``size`` (w, h)."""
+    mask_image = _decode_png(root, rel)
     mask = np.asarray(mask_image)
     if mask.ndim != 2 or mask.dtype.kind not in 'biu':
-        raise UserError(f'{root / mask_rel}: expected a single-channel instance-id mask, got a '
-                        f'{mask_image.mode} image')
-    if mask_image.size != image.size:
-        raise UserError(f'{root / mask_rel}: mask size {mask_image.size[0]}x{mask_image.size[1]} '
-                        f'differs from the image size {image.size[0]}x{image.size[1]}')
-    mask = mask.astype(np.uint8) if mask.dtype == bool else mask  # mode '1': one instance
+        raise UserError(f'{root / rel}: expected a single-channel mask (instance ids, or 0 and '
+                        f'non-zero), got a {mask_image.mode} image')
+    if mask_image.size != size:
+        raise UserError(f'{root / rel}: mask size {mask_image.size[0]}x{mask_image.size[1]} '
+                        f'differs from the image size {size[0]}x{size[1]}')
+    return mask.astype(np.uint8) if mask.dtype == bool else mask  # mode '1': one instance
+
+
+def _load_image(root: DatasetRoot, image_id: int, name: str, mask_format: str) -> ImageRecord:
+    """Decode an image and its mask, check them and encode the instances."""
+    image = _decode_png(root, f'{IMAGES}/{name}')
+    mask = read_mask(root, f'{MASKS}/{name[:-len(".png")]}{MASK_SUFFIX}', image.size)
     return ImageRecord(image_id, name, image.size[0], image.size[1],
                        encode_instances(mask, mask_format))
 

@@ -8,6 +8,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from mmengine.config import Config
 
 from ..errors import UserError
+from .classes import check_classes
 from .edits import DATALOADERS, leaf_datasets
 
 # dict keys whose 'type' lives in mmengine's TASK_UTILS or WEIGHT_INITIALIZERS registry
@@ -176,7 +177,9 @@ def _check_json(path: str, what: str) -> Optional[str]:
 
 
 def check_dataset_files(cfg: Config, splits: Iterable[str] = DATALOADERS) -> None:
-    """Raise :class:`UserError` naming the first missing or unreadable dataset file."""
+    """Raise :class:`UserError` naming the first missing or unreadable dataset file, then
+    the first disagreement of classes, categories and heads (:func:`check_classes`)."""
+    splits = list(splits)
     hint = ('convert the dataset with `python data_prep/pennfudan_to_coco.py --out '
             'data/pennfudan`, or point the tools at it with --data-root DIR '
             '(mmdet tools: PENNFUDAN_DATA=DIR)')
@@ -201,3 +204,4 @@ def check_dataset_files(cfg: Config, splits: Iterable[str] = DATALOADERS) -> Non
     if problems:
         more = f' [+{len(problems) - 1} more]' if len(problems) > 1 else ''
         raise UserError(f'{problems[0]} ({hint}){more}')
+    check_classes(cfg, splits)

@@ -1,27 +1,48 @@
-"""The one inference loop over image files, for any predictor (PyTorch or ONNX Runtime):
-per-image JSON and PNGs, or COCO result files (no torch)."""
+"""The inference loops of tools/infer.py and tools/infer_onnx.py, for any predictor
+(PyTorch or ONNX Runtime): INPUT routed to images (per-image JSON and PNGs) or a video
+(``video.py``), and COCO result files (no torch)."""
 import json
 import os.path as osp
+import sys
 import time
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
-import numpy as np
 from PIL import Image
 
 from ..errors import UserError
 from ..fileio import atomic_write, atomic_write_json, read_json
+from ..images import collect_images, exit_if_unreadable
 from .image_ops import load_image
-from .outputs import coco_results, paint, prediction_dict
-
-Prediction = Dict[str, np.ndarray]
-# an RGB uint8 (H, W, 3) image -> boxes, scores, labels, masks; with .class_names, .palette
-Predictor = Callable[[np.ndarray], Prediction]
+from .outputs import Predictor, coco_results, keep_above, paint, prediction_dict
+from .video import VIDEO_EXTS, check_video, infer_video, is_video
 
 
-def keep_above(pred: Prediction, score_thr: float) -> Prediction:
-    """The instances scoring at least ``score_thr``."""
-    keep = pred['scores'] >= score_thr
-    return {k: v[keep] for k, v in pred.items()}
+def infer_input(spec: str, load_predictor: Callable[[], Predictor], out_dir: str,
+                score_thr: float, tool: str, every: int = 1) -> None:
+    """What the inference tools do with INPUT: a video file -> :func:`infer_video`, an
+    image, folder or glob -> :func:`infer_files`. INPUT is checked before
+    ``load_predictor()`` loads the model; exits 1 when some of it could not be read."""
+    if every < 1:
+        raise UserError(f'--every must be at least 1, got {every}')
+    if not is_video(spec):
+        if every != 1:
+            raise UserError(f'--every applies to a video INPUT; {spec} is not one '
+                            f'(video extensions: {", ".join(VIDEO_EXTS)})')
+        files = collect_images(spec)
+        done, failed = infer_files(load_predictor(), files, out_dir, score_thr, tool)
+        print(f'[{tool}] {done} images -> {osp.join(out_dir, "vis")} (painted), '
+              f'{osp.join(out_dir, "preds")} (JSON, score >= {score_thr})')
+        exit_if_unreadable(tool, failed, len(files))
+        return
+    check_video(spec, out_dir)
+    res = infer_video(load_predictor(), spec, out_dir, score_thr, tool, every)
+    print(f'[{tool}] {res.frames} frames ({res.processed} run through the model) -> '
+          f'{res.video} (painted), {res.jsonl} (JSON lines, score >= {score_thr})')
+    if res.ended_early:
+        print(f'[{tool}] error: video {spec} ended after {res.frames} of the {res.announced} '
+              'frames it announces (damaged or cut short): the frames read are in '
+              f'{res.video} and {res.jsonl}', file=sys.stderr)
+        sys.exit(1)
 
 
 def infer_files(predict: Predictor, files: Sequence[str], out_dir: str, score_thr: float,
