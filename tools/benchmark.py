@@ -20,7 +20,10 @@ def main(argv=None) -> None:
     parser.add_argument('--warmup', type=int, default=3, help='untimed iterations before those')
     parser.add_argument('--mode', choices=['train', 'infer', 'both', 'data'], default='both',
                         help='both: infer then train; data: the train DataLoader alone')
-    parser.add_argument('--amp', action='store_true', help='fp16 AMP on CUDA, bf16 on CPU')
+    parser.add_argument('--amp', action='store_true', help='the mixed precision this device '
+                        'runs natively (fp16 on CUDA, bf16 on a CPU with bf16 units)')
+    parser.add_argument('--compare-fp32', action='store_true',
+                        help='with --amp: also time fp32 on the same batches, and the speed-up')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--checkpoint', help='these weights (default: random init)')
     parser.add_argument('--threads', type=int, help='torch intra-op threads')
@@ -34,6 +37,8 @@ def main(argv=None) -> None:
     if args.reference and (args.mode == 'data' or args.amp or args.checkpoint):
         parser.error('--reference compares random-init float32 models: drop --mode data, '
                      '--amp and --checkpoint')
+    if args.compare_fp32 and (not args.amp or args.mode == 'data'):
+        parser.error('--compare-fp32 compares --amp with fp32: add --amp, drop --mode data')
     if args.checkpoint and not osp.isfile(args.checkpoint):
         raise UserError(f'checkpoint {args.checkpoint} does not exist')
     import torch
@@ -54,7 +59,8 @@ def main(argv=None) -> None:
     record = run_benchmark(
         cfg, Settings(device, cfg.train_dataloader.batch_size, args.iters, args.warmup,
                       args.amp, args.channels_last, args.profile),
-        args.mode, size, args.checkpoint, bool(args.reference), config=args.config,
+        args.mode, size, args.checkpoint, bool(args.reference), args.compare_fp32,
+        config=args.config,
         config_name=osp.splitext(osp.basename(args.config))[0],
         cfg_options=dict(args.cfg_options or {}), command=shlex.join(
             ['python', 'tools/benchmark.py', *(sys.argv[1:] if argv is None else argv)]))

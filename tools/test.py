@@ -2,7 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out preds.pkl]
         [--show-dir DIR] [--bootstrap N] [--data-root DIR] [--cfg-options k=v ...]
-        [--launcher {none,pytorch,slurm}]
+        [--launcher {none,pytorch,slurm}] [--amp]
 
 Each run writes into its own folder ``WORK_DIR/test_<time>/``: the COCO result
 files (``results.bbox.json``, ``results.segm.json``), ``metrics.json`` (COCOeval
@@ -32,6 +32,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--bootstrap', type=int, default=1000,
                         help='bootstrap replicates for 95%% intervals (0: off)')
     parser.add_argument('--seed', type=int, default=0, help='bootstrap seed')
+    parser.add_argument('--amp', action='store_true',
+                        help='test in the mixed precision this device runs natively (bf16 '
+                        'on a CPU with bf16 units, fp16 on CUDA)')
     add_config_args(parser)
     return parse_config_args(parser, argv)
 
@@ -42,7 +45,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     cfg = testing.test_config(
         args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,
         show_dir=args.show_dir, score_thr=args.score_thr, cfg_options=args.cfg_options,
-        data_root=args.data_root, input_size=args.input_size, launcher=args.launcher)
+        data_root=args.data_root, input_size=args.input_size, launcher=args.launcher,
+        amp=args.amp)
     testing.test(cfg, args.checkpoint, bootstrap=args.bootstrap, seed=args.seed,
                  config=args.config)
     exit_distributed()

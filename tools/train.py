@@ -20,7 +20,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a detector')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument('--amp', action='store_true', help='enable mixed precision (GPU)')
+    parser.add_argument('--amp', action='store_true',
+                        help='the fastest mixed precision this device runs natively: fp16 '
+                        'on CUDA, bf16 on a CPU with bf16 units, else fp32 with a note')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale lr linearly with the total batch size')
     parser.add_argument(

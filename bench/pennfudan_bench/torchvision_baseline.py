@@ -81,9 +81,9 @@ def plain_optim_wrapper(cfg: Config) -> Dict[str, Any]:
                 clip_grad=cfg.optim_wrapper.get('clip_grad'))
 
 
-def speedups(record: Dict[str, Any]) -> Dict[str, float]:
-    """Reference time / our time (> 1: ours is faster), from the medians."""
-    ref, out = record['reference'], {}
+def speedups(record: Dict[str, Any], ref: Dict[str, Any]) -> Dict[str, float]:
+    """``ref``'s time / ``record``'s time (> 1: ``record`` is faster), from the medians."""
+    out: Dict[str, float] = {}
     if 'train' in record:
         out['train'] = (ref['train']['sec_per_iter']['median']
                         / record['train']['sec_per_iter']['median'])

@@ -8,25 +8,29 @@ import os.path as osp
 import time
 from typing import Any, Dict, Optional, Sequence
 
+import torch
 from mmengine.config import Config
 from mmengine.dist import get_rank
 
 from .config import check_dataset_files, default_work_dir, load_config, set_input_size
 from .detector import load_detector
+from .engine.mixed_precision import configure_amp
 from .engine.runner import build_runner, stop_workers
 from .errors import UserError
 from .evaluation import IOU_TYPES, bootstrap_report
 from .fileio import atomic_write_json
+from .hardware import cpu_info, describe_cpu
 
 
 def test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
                 out: Optional[str] = None, show_dir: Optional[str] = None,
                 score_thr: float = 0.3, cfg_options: Optional[Dict[str, Any]] = None,
                 data_root: Optional[str] = None, input_size: Optional[Sequence[int]] = None,
-                launcher: str = 'none') -> Config:
+                launcher: str = 'none', amp: bool = False) -> Config:
     """The config for testing ``checkpoint`` into a fresh ``WORK_DIR/test_<time>/``:
     COCO result files ``results.{bbox,segm}.json``, ``out`` (a .pkl of the raw
-    predictions) and ``show_dir`` (painted predictions, inside the test folder)."""
+    predictions) and ``show_dir`` (painted predictions, inside the test folder);
+    ``amp``: the test loop in the device's native mixed precision (as training's)."""
     if not osp.isfile(checkpoint):
         raise UserError(f'checkpoint {checkpoint} does not exist')
     if out and not out.endswith(('.pkl', '.pickle')):
@@ -37,6 +41,13 @@ def test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
     if input_size:
         set_input_size(cfg, tuple(input_size))
     cfg.launcher = launcher
+    cfg.test_precision = 'float32'
+    if amp:
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+        cfg.test_precision = configure_amp(cfg, device, loops=('test_cfg', )) or 'float32'
+        if cfg.test_precision == 'float32':
+            print(f'[test] mixed precision: none native here, testing in fp32 '
+                  f'({describe_cpu()})', flush=True)
     # a fresh folder per test run: earlier results are never overwritten
     cfg.work_dir = osp.join(default_work_dir(cfg, config, work_dir),
                             time.strftime('test_%Y%m%d_%H%M%S'))
@@ -75,6 +86,7 @@ def test(cfg: Config, checkpoint: str, bootstrap: int = 1000, seed: int = 0,
     files = {t: f'{prefix}.{t}.json' for t in IOU_TYPES if osp.isfile(f'{prefix}.{t}.json')}
     report = dict(config=config, checkpoint=osp.abspath(checkpoint),
                   train_seed=(loaded.get('meta') or {}).get('seed'),
+                  precision=cfg.get('test_precision', 'float32'), machine=cpu_info(),
                   metrics={k: float(v) for k, v in metrics.items()}, result_files=files)
     tables = []
     if bootstrap > 0 and files:

@@ -14,9 +14,11 @@ from mmengine.dist import barrier
 
 from .config import (add_tensorboard, check_dataset_files, default_work_dir, load_config,
                      set_input_size)
+from .engine.mixed_precision import configure_amp, describe_precision
 from .engine.runner import build_runner, stop_workers
 from .engine.work_dir import guard_work_dir, lock_work_dir, resume_checkpoint, unlock_work_dir
 from .errors import UserError
+from .hardware import describe_cpu
 
 
 def train_config(config: str, work_dir: Optional[str] = None, resume: Optional[str] = None,
@@ -35,13 +37,11 @@ def train_config(config: str, work_dir: Optional[str] = None, resume: Optional[s
         set_input_size(cfg, tuple(input_size))
     cfg.launcher = launcher
     cfg.work_dir = default_work_dir(cfg, config, work_dir)
-    if amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and not torch.cuda.is_available():
-        print('[train] AMP needs a GPU: training in fp32 on this machine', flush=True)
-        cfg.optim_wrapper.type = 'OptimWrapper'
-        cfg.optim_wrapper.pop('loss_scale', None)
+    if amp or cfg.optim_wrapper.get('type') in ('AmpOptimWrapper', 'CPUBF16OptimWrapper'):
+        # the config's or --amp's mixed precision, as this device runs it natively
+        if configure_amp(cfg, 'cuda' if torch.cuda.is_available() else 'cpu') is None:
+            print(f'[train] mixed precision: none native here, training in fp32 '
+                  f'({describe_cpu()})', flush=True)
     if auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
             raise UserError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
@@ -83,6 +83,7 @@ def train(cfg: Config) -> None:
         previous = signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))
     try:
         runner = build_runner(cfg)
+        runner.logger.info(describe_precision(cfg))
         runner.train()
     finally:
         if runner is not None:

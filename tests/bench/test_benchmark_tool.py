@@ -78,15 +78,24 @@ def test_both_phases_with_the_reference_and_profile(coco_data, capsys, tmp_path)
         ref['infer']['latency_ms_batch1']['median'] / rec['infer']['latency_ms_batch1']['median'])
     assert speed['infer_throughput'] == pytest.approx(
         rec['infer']['img_per_s'] / ref['infer']['img_per_s'])
-    assert 'train profile' in out and 'speed-up vs ref, train' in out
+    assert 'train profile' in out and 'speed-up vs reference, train' in out
 
 
-def test_checkpoint_amp_and_the_main_config(coco_data, capsys, cpu_checkpoint):
-    rec, _, err = bench(capsys, CPU_CONFIG, '--data-root', coco_data, *TINY, '--amp',
-                        '--checkpoint', cpu_checkpoint, '--iters', '1', '--warmup', '0')
+def test_checkpoint_amp_and_the_main_config(coco_data, capsys, cpu_checkpoint, monkeypatch):
+    monkeypatch.setattr('pennfudan_vit.engine.mixed_precision.cpu_info',   # any CPU runs it
+                        lambda: dict(model='x', cpus=2, bf16=['avx512_bf16'], int8=[]))
+    rec, out, err = bench(capsys, CPU_CONFIG, '--data-root', coco_data, *TINY, '--amp',
+                          '--compare-fp32', '--checkpoint', cpu_checkpoint, '--iters', '1',
+                          '--warmup', '0')
     assert f'weights: {cpu_checkpoint}' in err and rec['checkpoint'] == str(cpu_checkpoint)
     assert rec['train']['precision'] == rec['infer']['precision'] == 'bfloat16'
     assert rec['train']['optim_wrapper'] == 'CPUBF16OptimWrapper'
+    fp32 = rec['fp32']
+    assert fp32['train']['precision'] == fp32['infer']['precision'] == 'float32'
+    assert fp32['train']['optim_wrapper'] == 'OptimWrapper'
+    assert rec['speedup_vs_fp32']['train'] == pytest.approx(
+        fp32['train']['sec_per_iter']['median'] / rec['train']['sec_per_iter']['median'])
+    assert 'speed-up vs fp32, train' in out and rec['cpu']['cpus'] > 0
     rec, _, err = bench(capsys, MAIN_CONFIG, '--data-root', coco_data, *TINY, '--mode', 'infer',
                         '--iters', '1', '--warmup', '0')
     assert 'dropped pretrained init (model.backbone.init_cfg)' in err
@@ -101,6 +110,7 @@ def test_checkpoint_amp_and_the_main_config(coco_data, capsys, cpu_checkpoint):
     (['--input-size', '100', '100'], 'multiples of 32'),
     (['--reference', 'torchvision', '--amp'], '--reference compares random-init float32'),
     (['--iters', '0'], 'must be >= 1'),
+    (['--compare-fp32'], '--compare-fp32 compares --amp with fp32'),
 ])
 def test_one_line_errors(args, message, user_error):
     if args[0] == '--device' and torch.cuda.is_available():

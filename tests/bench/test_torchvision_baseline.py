@@ -39,4 +39,4 @@ def test_backbone_args_and_speedups():
                infer=dict(latency_ms_batch1=dict(median=100.0), img_per_s=4.0),
                reference=dict(train=dict(sec_per_iter=dict(median=3.0)),
                               infer=dict(latency_ms_batch1=dict(median=400.0), img_per_s=1.0)))
-    assert speedups(rec) == dict(train=3.0, infer_latency=4.0, infer_throughput=4.0)
+    assert speedups(rec, rec['reference']) == dict(train=3.0, infer_latency=4.0, infer_throughput=4.0)

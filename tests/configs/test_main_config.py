@@ -19,11 +19,16 @@ SMALL = [
 ]
 
 
-def test_main_config_trains_on_cpu(coco_data, tmp_path, capsys):
+@pytest.mark.slow   # the main config's steps are covered fast by tests/configs/test_configs.py
+def test_main_config_trains_on_cpu(coco_data, tmp_path, capsys, monkeypatch):
+    # its AmpOptimWrapper on a CPU without bf16 units: fp32, with a note
+    monkeypatch.setattr('pennfudan_vit.engine.mixed_precision.cpu_info',
+                        lambda: dict(model='x', cpus=2, bf16=[], int8=[]))
     tool_main('train')([MAIN, '--work-dir', str(tmp_path), '--data-root', str(coco_data),
                         '--input-size', '128', '128', '--cfg-options', *SMALL])
-    assert 'AMP needs a GPU' in capsys.readouterr().out  # the AmpOptimWrapper falls back
+    assert 'mixed precision: none native here, training in fp32' in capsys.readouterr().out
     log = next(tmp_path.glob('*/*.log')).read_text()
+    assert 'precision: fp32; CPU: ' in log
     assert 'Epoch(train) [1][2/2]' in log
     assert (tmp_path / 'epoch_1.pth').exists()
 

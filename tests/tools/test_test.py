@@ -1,6 +1,7 @@
 """tools/test.py on a tiny trained model, in this process: outputs where the help says,
 the checkpoint read once, strict checkpoints."""
 import json
+from types import SimpleNamespace
 
 import torch
 
@@ -47,3 +48,21 @@ def test_checkpoint_of_another_model_is_refused(tiny_checkpoint, coco_data, tmp_
         '--work-dir', tmp_path], 'does not match config configs/vit-s_mrcnn_pennfudan.py')
     assert 'of another shape' in line and 'deit-tiny_mrcnn_pennfudan_cpu.py' in line
     assert not list(tmp_path.iterdir())
+
+
+def test_amp_tests_in_bf16_where_the_cpu_has_bf16_units(tiny_checkpoint, coco_data, tmp_path,
+                                                        monkeypatch):
+    from pennfudan_vit.engine import mixed_precision
+    monkeypatch.setattr(mixed_precision, 'cpu_info', lambda: dict(model='x', cpus=2,
+                                                                  bf16=['amx_bf16'], int8=[]))
+    import torchvision.ops   # the config's RoIAlign runs torchvision's kernel
+    dtypes, tv_roi_align = [], torchvision.ops.roi_align   # the fp32 island: fp32 features
+    monkeypatch.setattr(torchvision.ops, 'roi_align', lambda x, *a, **k: dtypes.append(
+        (x.dtype, torch.is_autocast_enabled('cpu'))) or tv_roi_align(x, *a, **k))
+    tool_main('test')([CPU_CONFIG, str(tiny_checkpoint), '--work-dir', str(tmp_path), '--amp',
+                       '--data-root', str(coco_data), '--bootstrap', '0', *TINY_SIZE,
+                       '--cfg-options', *TEST_OPTIONS])
+    [test_dir] = tmp_path.glob('test_*')
+    report = json.loads((test_dir / 'metrics.json').read_text())
+    assert report['precision'] == 'bfloat16' and report['machine']['cpus'] > 0
+    assert dtypes and set(dtypes) == {(torch.float32, True)}

@@ -2,9 +2,9 @@
 import importlib.util
 import io
 import os.path as osp
-import tempfile
 import warnings
-from typing import Dict, Optional, Sequence, Tuple
+from dataclasses import replace
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -17,6 +17,8 @@ from ..errors import UserError
 from ..fileio import atomic_write_bytes
 from .metadata import INPUT_NAMES, OUTPUT_NAMES, DeployMeta, classes_and_palette
 from .onnx_model import ExportableMaskRCNN
+from .quantize import (CALIB_IMAGES, MODES, calibration_images, quantize_dynamic_int8,
+                       quantize_static_int8)
 
 OPSET = 17
 
@@ -106,17 +108,17 @@ def finish_model(data: bytes, meta: DeployMeta, simplify: bool = True) -> bytes:
     return model.SerializeToString()
 
 
-def quantize_int8(data: bytes) -> bytes:
-    """Dynamic int8 quantisation (weights int8, activations quantised at run time)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = osp.join(tmp, 'fp32.onnx'), osp.join(tmp, 'int8.onnx')
-        with open(src, 'wb') as f:
-            f.write(data)
-        quantize_dynamic(src, dst, weight_type=QuantType.QInt8,
-                         op_types_to_quantize=['MatMul', 'Gemm'])
-        with open(dst, 'rb') as f:
-            return f.read()
+def quantize(data: bytes, meta: DeployMeta, mode: str, calib_images: Sequence[str] = (),
+             **static: Any) -> Tuple[bytes, DeployMeta, Dict]:
+    """A float export as int8 (``mode``: ``static``, calibrated on ``calib_images``, with
+    ``static`` options of :func:`quantize_static_int8`, or ``dynamic``) with ``meta``
+    saying so; returns the bytes, the metadata, the recipe."""
+    if mode == 'static':
+        data, recipe = quantize_static_int8(data, calib_images, **static)
+    else:
+        data, recipe = quantize_dynamic_int8(data)
+    meta = replace(meta, quantization=f'int8-{mode}')
+    return finish_model(data, meta, simplify=False), meta, recipe
 
 
 def second_input(example: Tuple[torch.Tensor, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -163,29 +165,32 @@ def compare_with_torch(module: ExportableMaskRCNN, data: bytes,
 
 
 def export_model(model: nn.Module, cfg: Config, config_name: str,
-                 input_size: Tuple[int, int], int8: bool = False, simplify: bool = True,
+                 input_size: Tuple[int, int], simplify: bool = True,
                  verify: bool = True) -> Tuple[bytes, DeployMeta, Dict[str, float]]:
     """A built detector as ONNX bytes, its metadata, and the ONNX Runtime vs PyTorch
     differences on the trace input (empty when ``verify`` is False)."""
     module = ExportableMaskRCNN(model).eval()
-    meta = deploy_meta(cfg, config_name, input_size, 'int8-dynamic' if int8 else 'none')
+    meta = deploy_meta(cfg, config_name, input_size)
     example = trace_input(input_size, module.backbone)
     data = finish_model(to_onnx(module, example), meta, simplify)
     diffs = compare_with_torch(module, data, example) if verify else {}
-    if int8:
-        data = finish_model(quantize_int8(data), meta, simplify=False)
     return data, meta, diffs
 
 
 def export_onnx(config: str, checkpoint: Optional[str], out: str,
-                input_size: Optional[Tuple[int, int]] = None, int8: bool = False,
+                input_size: Optional[Tuple[int, int]] = None, int8: Optional[str] = None,
                 cfg_options: Optional[dict] = None, simplify: bool = True,
-                verify: bool = True) -> Tuple[DeployMeta, Dict[str, float]]:
+                verify: bool = True, calib_data: Optional[str] = None,
+                calib_images: int = CALIB_IMAGES
+                ) -> Tuple[DeployMeta, Dict[str, float], Optional[Dict]]:
     """Export ``config`` + ``checkpoint`` (random weights if None) to ``out`` atomically.
 
     ``input_size`` (h, w) replaces the config's test resize target; the weights,
-    and so the ViT's own ``img_size``, stay as trained. Returns what
-    :func:`export_model` does, less the bytes.
+    and so the ViT's own ``img_size``, stay as trained. ``int8`` (``static`` or
+    ``dynamic``) quantises the graph after the float one was checked against PyTorch;
+    ``static`` calibrates on ``calib_images`` images of the config's training split
+    (under ``calib_data`` when given), chosen before any work. Returns the metadata,
+    the ONNX Runtime vs PyTorch differences and the quantisation recipe (or None).
     """
     if not out.endswith('.onnx'):
         raise UserError(f'--out {out}: give a file name ending in .onnx')
@@ -199,8 +204,14 @@ def export_onnx(config: str, checkpoint: Optional[str], out: str,
     size = resize_target(cfg)  # refuses test pipelines the runtime cannot redo
     if input_size:
         size = tuple(int(v) for v in input_size)
+    if int8 not in (None, *MODES):
+        raise UserError(f'--int8 {int8}: choose one of {", ".join(MODES)}')
+    images = calibration_images(cfg, calib_data, calib_images) if int8 == 'static' else ()
     model, _ = load_detector(cfg, checkpoint, config=config)
-    data, meta, diffs = export_model(model, cfg, config, size, int8, simplify, verify)
+    data, meta, diffs = export_model(model, cfg, config, size, simplify, verify)
+    recipe = None
+    if int8:
+        data, meta, recipe = quantize(data, meta, int8, images)
     atomic_write_bytes(out, data)
-    return meta, diffs
+    return meta, diffs, recipe
 

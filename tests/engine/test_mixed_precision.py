@@ -1,0 +1,97 @@
+"""--amp follows the hardware: CPU bf16 where native, fp32 with a note elsewhere."""
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from torch import nn
+
+from pennfudan_vit import hardware
+from pennfudan_vit.engine import mixed_precision as mp
+
+
+@pytest.fixture
+def cpu_units(monkeypatch):
+    """Pretend the CPU has the given bf16 units."""
+    def set_units(bf16):
+        monkeypatch.setattr(mp, 'cpu_info', lambda: dict(model='test CPU', cpus=2, bf16=bf16,
+                                                         int8=[]))
+    return set_units
+
+
+def test_cpu_info_reads_the_units_of_proc_cpuinfo(tmp_path, monkeypatch):
+    fake = tmp_path / 'cpuinfo'
+    fake.write_text('model name\t: Test CPU 9000\nflags\t\t: fpu avx2 avx512_bf16 avx512_vnni\n')
+    real_open = open
+    monkeypatch.setattr('builtins.open', lambda p, *a, **k: real_open(
+        fake if p == '/proc/cpuinfo' else p, *a, **k))
+    hardware.cpu_info.cache_clear()
+    try:
+        info = hardware.cpu_info()
+        assert (info['model'], info['bf16'], info['int8']) == ('Test CPU 9000', ['avx512_bf16'],
+                                                               ['avx512_vnni'])
+        assert 'bf16 units: avx512_bf16, int8 units: avx512_vnni' in hardware.describe_cpu()
+    finally:
+        hardware.cpu_info.cache_clear()
+
+
+def amp_config():
+    return Config(dict(optim_wrapper=dict(type='OptimWrapper', loss_scale='dynamic',
+                                          optimizer=dict(type='AdamW', lr=1e-3)),
+                       val_cfg=dict(type='ValLoop'), custom_hooks=[]))
+
+
+def test_amp_is_bf16_on_a_cpu_with_bf16_units(cpu_units):
+    cpu_units(['amx_bf16'])
+    cfg = amp_config()
+    assert mp.configure_amp(cfg, 'cpu') == 'bfloat16'
+    assert cfg.optim_wrapper.type == 'CPUBF16OptimWrapper' and 'loss_scale' not in cfg.optim_wrapper
+    assert cfg.val_cfg.fp16 and cfg.custom_hooks[-1]['type'] == 'FP32IslandsHook'
+    assert 'bf16 autocast' in mp.describe_precision(cfg)
+
+
+def test_amp_is_fp32_without_native_units(cpu_units):
+    cpu_units([])
+    cfg = amp_config()
+    assert mp.configure_amp(cfg, 'cpu') is None
+    assert cfg.optim_wrapper.type == 'OptimWrapper' and 'fp16' not in cfg.val_cfg
+    assert mp.describe_precision(cfg).startswith('precision: fp32')
+
+
+def test_amp_on_cuda_is_mmengine_amp(cpu_units):
+    cpu_units([])
+    cfg = amp_config()
+    assert mp.configure_amp(cfg, 'cuda:0') == 'float16'
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and not cfg.custom_hooks
+
+
+def test_cpu_bf16_wrapper_runs_the_forward_in_bf16_and_steps_in_fp32():
+    model = nn.Linear(4, 4)
+    wrapper = mp.CPUBF16OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    assert isinstance(wrapper, OptimWrapper)
+    with wrapper.optim_context(model):
+        out = model(torch.ones(2, 4))
+    assert out.dtype == torch.bfloat16
+    wrapper.update_params(out.float().sum())
+    assert model.weight.dtype == torch.float32
+
+
+class TwoStage(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone, self.rpn_head = nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        return self.rpn_head(self.backbone(x))
+
+
+def test_fp32_islands_once():
+    out = mp.to_float(dict(a=[torch.ones(1, dtype=torch.bfloat16)],
+                           b=(torch.ones(1, dtype=torch.int64), )))
+    assert out['a'][0].dtype == torch.float32 and out['b'][0].dtype == torch.int64
+    model = TwoStage()
+    mp.add_fp32_islands(model)
+    mp.add_fp32_islands(model)
+    assert len(model.rpn_head._forward_hooks) == 1
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        assert model.backbone(torch.rand(1, 3, 8, 8)).dtype == torch.bfloat16
+        assert model(torch.rand(1, 3, 8, 8)).dtype == torch.float32   # the head's island
