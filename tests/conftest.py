@@ -1,4 +1,5 @@
-"""Shared pytest fixtures: repo paths, registered modules, converted data."""
+"""Shared pytest fixtures: repo paths, registered modules, converted data, a tiny trained
+model."""
 import logging
 import os
 import sys
@@ -6,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from helpers import CPU_CONFIG, TINY_OPTIONS, TINY_SIZE, tool_main
 
 ROOT = Path(__file__).resolve().parents[1]
 # Where the tests look for Penn-Fudan when $PENNFUDAN_SRC is not set.
@@ -74,3 +77,15 @@ def coco_data(tmp_path_factory, pennfudan_src) -> Path:
     assert main(['--src', str(pennfudan_src), '--out', str(out), '--overwrite',
                  '--folds', '2']) == 0
     return out
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoint(tmp_path_factory, coco_data):
+    """epoch_1.pth of a 1-epoch, 128 px run of the CPU config, trained in this process
+    (the tool tests and the docs' walkthroughs share it)."""
+    work = tmp_path_factory.mktemp('tiny_run')
+    before = torch.are_deterministic_algorithms_enabled()
+    tool_main('train')([CPU_CONFIG, '--work-dir', str(work), '--data-root', str(coco_data),
+                        *TINY_SIZE, '--cfg-options', *TINY_OPTIONS, 'train_cfg.max_epochs=1'])
+    torch.use_deterministic_algorithms(before)
+    return work / 'epoch_1.pth'

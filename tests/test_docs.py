@@ -13,12 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, tool_main
+from helpers import ROOT, load_main, our_call, shell_lines, simple_commands, tool_main
 
 DOCS = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
-SHELL_LANGS = {'bash', 'sh', 'shell', 'console'}
-TOOL = re.compile(r'(?:\./)?((?:tools|data_prep)/\w+\.(?:py|sh))')
-INTERPRETER = re.compile(r'(?:^|/)(?:python[\d.]*|bash|sh)$')
 # launcher -> (python tool, positionals passed on, positionals it takes (the last: a count),
 # arguments it adds)
 LAUNCHERS = {
@@ -30,82 +27,6 @@ LAUNCHERS = {
 # a copied command must work on the reader's machine: no dated run folders, no fixed epochs
 NOT_PORTABLE = re.compile(r'\d{8}_\d{6}|test_20\d\d|epoch_\d+')
 PLACEHOLDER_IN_ANGLES = re.compile(r'<\w+>')  # the shell reads `<time>` as a redirection
-
-
-def shell_lines(path: Path):
-    """(line number, logical line) of the fenced shell blocks: continuations joined,
-    console output left out."""
-    lang, buf, first = None, '', 0
-    for no, line in enumerate(path.read_text().splitlines(), 1):
-        if lang is None:
-            lang = (line[3:].split() or [''])[0] if line.startswith('```') else None
-            continue
-        if line.strip() == '```':
-            lang = None
-            continue
-        if lang not in SHELL_LANGS or (lang == 'console' and not buf
-                                        and not line.startswith('$ ')):
-            continue
-        if lang == 'console' and not buf:
-            line = line[2:]
-        first = first or no
-        if line.rstrip().endswith('\\'):
-            buf += line.rstrip()[:-1] + ' '
-            continue
-        yield first, buf + line
-        buf, first = '', 0
-
-
-def simple_commands(line: str, variables: dict):
-    """Token lists of the simple commands of one line, with the variables set so far in
-    this file expanded (``$(...)`` stands for its output: what it echoes, else SUBST)."""
-    line = re.sub(r'\$\(([^()]*)\)',
-                  lambda m: (re.findall(r'\becho (\S+)', m.group(1)) or ['SUBST'])[0], line)
-    line = re.sub(r'\s\d*(?:>>?|<)(?:&\d+|\s*[^\s;&|]+)', ' ', line)  # redirections
-    # a usage synopsis: optional [groups] and `...` are left out, the rest must parse
-    while re.search(r'(?<!\S)\[[^\[\]]*\]', line):
-        line = re.sub(r'(?<!\S)\[[^\[\]]*\]', '', line)
-    line = re.sub(r'(?<!\S)\.\.\.(?!\S)', '', line)
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    commands, cmd = [], []
-    for token in [*lexer, ';']:
-        if not set(token) <= set('();<>|&'):
-            cmd.append(token)
-            continue
-        while cmd and cmd[0] in ('do', 'then', 'else', 'time', 'export'):
-            cmd = cmd[1:]
-        if cmd[:1] == ['for'] and len(cmd) > 3:  # the loop variable takes its first value
-            variables[cmd[1]] = (expand(cmd[3], variables).split() or [''])[0]
-        else:
-            cmd = [expand(t, variables) for t in cmd]
-            n_set = next((i for i, t in enumerate(cmd) if not re.match(r'\w+=', t)), len(cmd))
-            if n_set == len(cmd):
-                variables.update(t.split('=', 1) for t in cmd)
-            elif cmd[n_set:]:
-                commands.append(cmd[n_set:])
-        cmd = []
-    return commands
-
-
-def expand(token: str, variables: dict) -> str:
-    """``$NAME`` / ``${NAME}`` replaced by its value, or by NAME when the docs set none."""
-    return re.sub(r'\$\{(\w+)\}|\$(\w+)',
-                  lambda m: variables.get(m[1] or m[2], m[1] or m[2]), token)
-
-
-def our_call(cmd):
-    """(script, its arguments) when ``cmd`` runs one of our tools or make, else None."""
-    if cmd[0] == 'make':
-        return 'make', cmd[1:]
-    for i, token in enumerate(cmd):
-        module = cmd[i + 1] if token == '-m' and i + 1 < len(cmd) else ''
-        if module.startswith('data_prep.') and INTERPRETER.search(cmd[i - 1]):
-            return module.replace('.', '/') + '.py', cmd[i + 2:]
-        match = TOOL.fullmatch(token)
-        if match and (i == 0 or any(INTERPRETER.search(t) for t in cmd[:i])):
-            return match[1], cmd[i + 1:]
-    return None
 
 
 def documented_commands():
@@ -168,12 +89,6 @@ def parse_only(monkeypatch, capsys):
         return 'the tool returned without parsing arguments'
 
     return run
-
-
-def load_main(script: str):
-    if script.startswith('tools/'):
-        return tool_main(Path(script).stem)
-    return importlib.import_module(script[:-3].replace('/', '.')).main
 
 
 def mmdet_tool_main(name: str):

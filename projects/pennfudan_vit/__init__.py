@@ -6,4 +6,6 @@ the mmdet modules through ``custom_imports`` (``pennfudan_vit.models``,
 ``pennfudan_vit.engine``); ``import pennfudan_vit.engine`` also allow-lists
 mmengine checkpoint contents for torch>=2.6 ``weights_only`` loading.
 """
+from . import stack_warnings  # noqa: F401  (stdlib only: filters the stack's noise first)
+
 __version__ = '0.2.0'

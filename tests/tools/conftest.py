@@ -1,21 +1,6 @@
-"""A tiny trained CPU model shared by the tool tests of this folder, and the check of a
-tool's one-line error."""
+"""The check of a tool's one-line error (the tiny trained model: tests/conftest.py)."""
 
 import pytest
-import torch
-
-from helpers import CPU_CONFIG, TINY_OPTIONS, TINY_SIZE, tool_main
-
-
-@pytest.fixture(scope='session')
-def tiny_checkpoint(tmp_path_factory, coco_data):
-    """epoch_1.pth of a 1-epoch, 128 px run of the CPU config, trained in this process."""
-    work = tmp_path_factory.mktemp('tiny_run')
-    before = torch.are_deterministic_algorithms_enabled()
-    tool_main('train')([CPU_CONFIG, '--work-dir', str(work), '--data-root', str(coco_data),
-                        *TINY_SIZE, '--cfg-options', *TINY_OPTIONS, 'train_cfg.max_epochs=1'])
-    torch.use_deterministic_algorithms(before)
-    return work / 'epoch_1.pth'
 
 
 @pytest.fixture()

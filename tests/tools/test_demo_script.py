@@ -1,4 +1,6 @@
-"""``make demo`` (tools/demo_cpu.sh) stops with a non-zero status when a step fails."""
+"""``make demo`` (tools/demo_cpu.sh) stops with a non-zero status when a step fails, keeps
+its console to progress and tables (all of the output stays in the work dir) and ends by
+placing the run against the published seed runs."""
 import os
 import stat
 import subprocess
@@ -6,14 +8,23 @@ import subprocess
 from helpers import ROOT
 
 FAKE_PYTHON = '''#!/usr/bin/env bash
-# stands in for the interpreter: every tool succeeds but the one named in $FAIL_TOOL
+# stands in for the interpreter: every tool succeeds but the one named in $FAIL_TOOL, and
+# says what a real one would (the test prints no tables with $NO_TABLES set)
+echo "$*" >> "$WORK/calls.txt"
 case "$1" in *"$FAIL_TOOL") echo "Traceback: $1 broke" >&2; exit 3;; esac
-case "$1" in tools/test.py) mkdir -p "$WORK/test_1" && echo '{}' > "$WORK/test_1/metrics.json";; esac
+case "$1" in
+  tools/train.py) echo 'model = dict(type="MaskRCNN")'
+                  echo ' - mmengine - INFO - Epoch(train) [1][50/77]  loss: 2.0'
+                  echo ' Average Precision  (AP) @[ IoU=0.50:0.95 ] = 0.100'
+                  echo ' - mmengine - INFO - Epoch(val) [1][17/17]  coco/bbox_mAP: 0.1000';;
+  tools/test.py) mkdir -p "$WORK/test_1" && echo '{}' > "$WORK/test_1/metrics.json"
+                 [ -n "${NO_TABLES:-}" ] || echo "bbox: $WORK/test_1/results.bbox.json";;
+esac
 exit 0
 '''
 
 
-def _demo(tmp_path, fail_tool: str) -> subprocess.CompletedProcess:
+def _demo(tmp_path, fail_tool: str, **env) -> subprocess.CompletedProcess:
     data, work = tmp_path / 'data', tmp_path / 'work'
     (data / 'annotations').mkdir(parents=True)
     (data / 'annotations' / 'instances_test.json').write_text('{}')  # converted already
@@ -23,7 +34,8 @@ def _demo(tmp_path, fail_tool: str) -> subprocess.CompletedProcess:
     fake = tmp_path / 'python'
     fake.write_text(FAKE_PYTHON)
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    env = dict(os.environ, PY=str(fake), DATA=str(data), WORK=str(work), FAIL_TOOL=fail_tool)
+    env = dict(os.environ, PY=str(fake), DATA=str(data), WORK=str(work), FAIL_TOOL=fail_tool,
+               **env)
     return subprocess.run(['bash', 'tools/demo_cpu.sh'], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -46,3 +58,23 @@ def test_demo_names_its_outputs_first(tmp_path):
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]
     assert str(tmp_path / 'work') in first and str(tmp_path / 'data') in first
+
+
+def test_demo_fails_when_the_test_output_has_no_tables(tmp_path):
+    proc = _demo(tmp_path, 'none-fails', NO_TABLES='1')
+    assert proc.returncode == 1
+    assert 'no evaluation tables' in proc.stderr and '4/5 curves' not in proc.stdout
+
+
+def test_demo_shows_progress_keeps_the_log_and_compares_with_the_seeds(tmp_path):
+    proc = _demo(tmp_path, 'none-fails')
+    assert proc.returncode == 0, proc.stderr
+    assert 'Epoch(train) [1][50/77]' in proc.stdout and 'Epoch(val) [1][17/17]' in proc.stdout
+    assert 'model = dict' not in proc.stdout and 'Average Precision' not in proc.stdout
+    log = (tmp_path / 'work' / 'train_output.txt').read_text()
+    assert 'model = dict' in log and 'Average Precision' in log and 'Epoch(val)' in log
+    calls = (tmp_path / 'work' / 'calls.txt').read_text().splitlines()
+    seeds = 'docs/results/deit-tiny_mrcnn_pennfudan_cpu/seeds.json'
+    assert calls[-1] == (f'tools/summarize_seeds.py {tmp_path / "work"}/test_1/metrics.json '
+                         f'--against {seeds}')
+    assert '95% prediction interval' in proc.stdout

@@ -12,6 +12,8 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
+from ..stack_warnings import quiet_mmengine_notices
+
 _last = {'timestamp': ''}  # of the Runner this process built last
 
 
@@ -54,6 +56,7 @@ def build_runner(cfg: Config, model: Optional[nn.Module] = None):
         args = {key: cfg[key] for key in keys if key in cfg}
         runner = runner_cls(**dict(args, model=model, load_from=None, cfg=cfg))
     _last['timestamp'] = runner.timestamp
+    quiet_mmengine_notices(runner.logger)
     return runner
 
 
