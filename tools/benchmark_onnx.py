@@ -63,6 +63,11 @@ def main(argv=None) -> None:
     model, _ = load_detector(cfg, args.checkpoint, config=args.config)
     start = environment('cpu')
     start['versions']['onnxruntime'] = version('onnxruntime')
+    notes = [f'{name}: this CPU has no int8 units (VNNI, AMX-INT8), so its int8 timing says '
+             'nothing of int8 on a CPU that has them' for name, d in exports.items()
+             if (d.meta.quantization or '').startswith('int8') and not start['cpu']['int8']]
+    for note in notes:
+        print(f'[benchmark_onnx] note: {note}')
     report = compare_latency(dict(pytorch=TorchDetector(cfg, model, size), **exports), files)
     for name, r in report.items():
         vs = '' if name == 'pytorch' else (f', graph only {r["graph_only_ms"]["median"]:.0f} ms, '
@@ -74,7 +79,7 @@ def main(argv=None) -> None:
     if args.out:
         atomic_write_json(args.out, dict(
             report, config=osp.basename(args.config), input_size=list(size), images=len(files),
-            weights=args.checkpoint or 'random', threads=torch.get_num_threads(),
+            weights=args.checkpoint or 'random', threads=torch.get_num_threads(), notes=notes,
             onnx={name: dict(file=path, quantization=exports[name].meta.quantization)
                   for name, path in zip(exports, args.onnx)},
             environment=dict(start, load_avg_1m_end=os.getloadavg()[0])))

@@ -26,7 +26,9 @@ def exports(tmp_path_factory, cpu_checkpoint):
 
 
 def test_pytorch_and_both_exports_on_real_images(tmp_path, coco_data, cpu_checkpoint, exports,
-                                                 capsys):
+                                                 capsys, monkeypatch):
+    monkeypatch.setattr('pennfudan_bench.step_bench.cpu_info',   # a CPU without int8 units
+                        lambda: dict(model='x', cpus=2, bf16=[], int8=[]))
     out = tmp_path / 'latency.json'
     tool_main('benchmark_onnx')([CPU_CONFIG, str(coco_data / 'PNGImages'), '--checkpoint',
                                  str(cpu_checkpoint), '--onnx', *map(str, exports),
@@ -46,6 +48,8 @@ def test_pytorch_and_both_exports_on_real_images(tmp_path, coco_data, cpu_checkp
     assert env['cpu']['model'] and env['versions']['onnxruntime'] and env['threads'] == 1
     assert env['load_avg_1m_start'] >= 0 and env['load_avg_1m_end'] >= 0
     assert 'vs fp32' in capsys.readouterr().out
+    [note] = report['notes']   # the int8 file's timing is flagged, the float one's is not
+    assert note.startswith('int8: this CPU has no int8 units')
 
 
 def test_bad_input_is_one_line(tmp_path, exports, user_error):

@@ -32,7 +32,7 @@ class DeployMeta:
     opset: int
     torch_version: str
     mmdet_version: str
-    quantization: str = 'none'     # or 'int8-dynamic'
+    quantization: str = 'none'     # or 'int8-static', 'int8-dynamic'
     format: str = FORMAT
 
     def to_props(self) -> Dict[str, str]:
