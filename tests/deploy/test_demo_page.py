@@ -227,14 +227,14 @@ def test_page_in_a_browser(tmp_path, cpu_onnx):
         first = _wait('table rows', rows)[0]
         assert first[:2] == ['1', 'pedestrian'] and len(first) == 8, first
         assert browser.find_element(By.CSS_SELECTOR, '#result img').get_attribute('src')
+        shot = tmp_path / 'demo_page.png'   # the painted result and its table
+        browser.save_screenshot(str(shot))
+        print(f'screenshot: {shot}')
         box = browser.find_element(By.CSS_SELECTOR, '#score_thr input[type=number]')
         box.clear()
         box.send_keys('1\t')
         _wait('the threshold', lambda: f'0 of {total} detections with score >= 1.00' in status())
         _wait('an empty table', lambda: not rows())
-        shot = tmp_path / 'demo_page.png'
-        browser.save_screenshot(str(shot))
-        print(f'screenshot: {shot}')
     finally:
         browser.quit()
         import gradio
