@@ -26,7 +26,9 @@ def small(cfg: Config) -> Config:
     return cfg
 
 
-@pytest.mark.parametrize('name', CONFIGS)
+@pytest.mark.parametrize('name', [
+    # ViT-L: the main config's code at several times its size
+    pytest.param(n, marks=pytest.mark.slow) if n.startswith('vit-l') else n for n in CONFIGS])
 def test_config_trains_one_step_and_predicts(name):
     from mmdet.registry import MODELS
     cfg = small(Config.fromfile(str(ROOT / 'configs' / name)))

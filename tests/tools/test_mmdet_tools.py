@@ -102,6 +102,7 @@ def _flops(out: str):
             float(flops[1]) * (1000 if flops[2] == 'T' else 1), params[1])
 
 
+@pytest.mark.slow   # mmdet's get_flops on the main config: the wrapper is covered by the others
 def test_get_flops_at_the_config_size_and_a_smaller_one(small_data, in_process):
     from mmdet.registry import MODELS
     from mmengine.analysis.print_helper import _format_size
