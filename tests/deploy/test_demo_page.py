@@ -108,6 +108,7 @@ def test_page_filters_paints_and_names_a_non_image(tmp_path, cpu_onnx):
     assert 'notes.txt cannot be read' in status and str(tmp_path) not in status
 
 
+@pytest.mark.slow   # the page code is the ONNX path's; TorchDetector is tested in tests/tools
 def test_config_and_checkpoint_serve_the_pytorch_model(tmp_path, cpu_checkpoint, monkeypatch):
     pytest.importorskip('gradio', reason='the demo page needs gradio (requirements/demo.txt)')
     from pennfudan_vit.deploy import demo_page
@@ -123,6 +124,7 @@ def test_config_and_checkpoint_serve_the_pytorch_model(tmp_path, cpu_checkpoint,
     assert rows and rows[0][:2] == [1, 'pedestrian']
 
 
+@pytest.mark.slow   # a fresh interpreter; tests/deploy/test_fresh_venv.py covers the torch-free install
 def test_onnx_page_loads_no_torch(tmp_path, cpu_onnx):
     """The tool's ONNX path up to a built page and one detection, in a fresh interpreter."""
     pytest.importorskip('gradio', reason='the demo page needs gradio (requirements/demo.txt)')

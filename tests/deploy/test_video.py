@@ -87,6 +87,7 @@ def test_onnx_video_gives_the_pytorch_detections_per_frame(cpu_onnx, cpu_referen
     assert 'walk.mp4' in capsys.readouterr().out
 
 
+@pytest.mark.slow   # the same video loop as the ONNX test, behind the PyTorch predictor
 def test_pytorch_video_every_fifth_frame(cpu_checkpoint, real_images, tmp_path, capsys):
     clip = write_clip(tmp_path / 'walk.mp4', real_images, 'mp4v')
     out = tmp_path / 'out'

@@ -61,6 +61,7 @@ def full_run(tmp_path_factory, coco_data):
     return work
 
 
+@pytest.mark.slow   # a real SIGKILLed process and a second run
 def test_killed_run_resumes_to_the_same_weights(full_run, coco_data, tmp_path,
                                                 one_line_error):
     work = tmp_path / 'killed'
