@@ -8,12 +8,11 @@ import os.path as osp
 import time
 from typing import Any, Dict, Optional, Sequence
 
-import torch
 from mmengine.config import Config
 from mmengine.dist import get_rank
 
 from .config import check_dataset_files, default_work_dir, load_config, set_input_size
-from .detector import load_detector
+from .detector import load_detector, resolve_device
 from .engine.mixed_precision import configure_amp
 from .engine.runner import build_runner, stop_workers
 from .errors import UserError
@@ -43,8 +42,8 @@ def test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
     cfg.launcher = launcher
     cfg.test_precision = 'float32'
     if amp:
-        device = 'cuda' if torch.cuda.is_available() else 'cpu'
-        cfg.test_precision = configure_amp(cfg, device, loops=('test_cfg', )) or 'float32'
+        cfg.test_precision = configure_amp(cfg, resolve_device(None),
+                                           loops=('test_cfg', )) or 'float32'
         if cfg.test_precision == 'float32':
             print(f'[test] mixed precision: none native here, testing in fp32 '
                   f'({describe_cpu()})', flush=True)

@@ -8,7 +8,6 @@ import sys
 import threading
 from typing import Any, Dict, Optional, Sequence
 
-import torch
 from mmengine.config import Config
 from mmengine.dist import barrier
 
@@ -17,6 +16,7 @@ from .config import (add_tensorboard, check_dataset_files, default_work_dir, loa
 from .engine.mixed_precision import configure_amp, describe_precision
 from .engine.runner import build_runner, stop_workers
 from .engine.work_dir import guard_work_dir, lock_work_dir, resume_checkpoint, unlock_work_dir
+from .detector import resolve_device
 from .errors import UserError
 from .hardware import describe_cpu
 
@@ -39,7 +39,7 @@ def train_config(config: str, work_dir: Optional[str] = None, resume: Optional[s
     cfg.work_dir = default_work_dir(cfg, config, work_dir)
     if amp or cfg.optim_wrapper.get('type') in ('AmpOptimWrapper', 'CPUBF16OptimWrapper'):
         # the config's or --amp's mixed precision, as this device runs it natively
-        if configure_amp(cfg, 'cuda' if torch.cuda.is_available() else 'cpu') is None:
+        if configure_amp(cfg, resolve_device(None)) is None:
             print(f'[train] mixed precision: none native here, training in fp32 '
                   f'({describe_cpu()})', flush=True)
     if auto_scale_lr:
