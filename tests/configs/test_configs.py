@@ -26,9 +26,14 @@ def small(cfg: Config) -> Config:
     return cfg
 
 
+# run with make test-all: ViT-L and ViT-S are the main config's code at other sizes; the
+# COCO-fine-tune config is the R50 one plus load_from (test_finetune_config.py loads it)
+SAME_CODE_AS_ANOTHER = ('vit-l_', 'vit-s_', 'r50-fpn_coco-ft_')
+
+
 @pytest.mark.parametrize('name', [
-    # ViT-L: the main config's code at several times its size
-    pytest.param(n, marks=pytest.mark.slow) if n.startswith('vit-l') else n for n in CONFIGS])
+    pytest.param(n, marks=pytest.mark.slow) if n.startswith(SAME_CODE_AS_ANOTHER) else n
+    for n in CONFIGS])
 def test_config_trains_one_step_and_predicts(name):
     from mmdet.registry import MODELS
     cfg = small(Config.fromfile(str(ROOT / 'configs' / name)))
