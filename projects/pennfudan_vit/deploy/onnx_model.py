@@ -26,8 +26,11 @@ def _coder(head) -> Dict:
 
 
 def _roi_extractor(extractor) -> Dict:
+    from mmcv.ops import RoIAlign
+    from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
     layer = extractor.roi_layers[0]
-    if (type(extractor).__name__ != 'SingleRoIExtractor' or type(layer).__name__ != 'RoIAlign'
+    # SeparableRoIExtractor / SeparableRoIAlign compute the same values: the graph's own
+    if (not isinstance(extractor, SingleRoIExtractor) or not isinstance(layer, RoIAlign)
             or not layer.aligned or layer.pool_mode != 'avg'):
         raise UserError('ONNX export supports SingleRoIExtractor with RoIAlign(aligned=True, '
                         f'pool_mode="avg"); got {type(extractor).__name__} with {layer!r}')
