@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from pennfudan_vit.engine.mixed_precision import amp_dtype, configure_amp
+from pennfudan_vit.engine.mixed_precision import WRAPPER_DTYPES, amp_dtype, configure_amp
 
 
 def amp_dtype_name(device: str, amp: bool) -> str:
@@ -37,8 +37,7 @@ def build_optim_wrapper(model: nn.Module, ow_cfg: dict, device: str,
         for key in ('loss_scale', 'dtype'):
             ow.pop(key, None)
         ow.type = 'OptimWrapper'
-    precision = dict(AmpOptimWrapper='float16', CPUBF16OptimWrapper='bfloat16')
-    return build(model, ow.to_dict()), precision.get(ow.type, 'float32')
+    return build(model, ow.to_dict()), WRAPPER_DTYPES.get(ow.type, 'float32')
 
 
 def use_channels_last(model: nn.Module, image_input: nn.Module) -> None:

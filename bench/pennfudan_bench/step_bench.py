@@ -13,13 +13,12 @@ from mmengine.config import Config
 from pennfudan_vit.config import (check_dataset_files, drop_pretrained, load_config,
                                   set_input_size)
 from pennfudan_vit.detector import load_detector
+from pennfudan_vit.engine.mixed_precision import add_fp32_islands
 from pennfudan_vit.errors import UserError
+from pennfudan_vit.hardware import cpu_info
 
 from .phases import (Settings, bench_loader, build_batches, format_profile, measure_infer,
                      measure_train)
-from pennfudan_vit.engine.mixed_precision import add_fp32_islands
-from pennfudan_vit.hardware import cpu_info
-
 from .precision import amp_dtype_name, build_optim_wrapper, use_channels_last
 from .timing import memory
 from .torchvision_baseline import (NAME, BaselineDetector, baseline_backbone,

@@ -13,7 +13,7 @@ from mmengine.dist import get_rank
 
 from .config import check_dataset_files, default_work_dir, load_config, set_input_size
 from .detector import load_detector, resolve_device
-from .engine.mixed_precision import configure_amp
+from .engine.mixed_precision import configure_amp, loop_dtype
 from .engine.runner import build_runner, stop_workers
 from .errors import UserError
 from .evaluation import IOU_TYPES, bootstrap_report
@@ -40,11 +40,8 @@ def test_config(config: str, checkpoint: str, work_dir: Optional[str] = None,
     if input_size:
         set_input_size(cfg, tuple(input_size))
     cfg.launcher = launcher
-    cfg.test_precision = 'float32'
     if amp:
-        cfg.test_precision = configure_amp(cfg, resolve_device(None),
-                                           loops=('test_cfg', )) or 'float32'
-        if cfg.test_precision == 'float32':
+        if configure_amp(cfg, resolve_device(None), loops=('test_cfg', )) is None:
             print(f'[test] mixed precision: none native here, testing in fp32 '
                   f'({describe_cpu()})', flush=True)
     # a fresh folder per test run: earlier results are never overwritten
@@ -85,7 +82,7 @@ def test(cfg: Config, checkpoint: str, bootstrap: int = 1000, seed: int = 0,
     files = {t: f'{prefix}.{t}.json' for t in IOU_TYPES if osp.isfile(f'{prefix}.{t}.json')}
     report = dict(config=config, checkpoint=osp.abspath(checkpoint),
                   train_seed=(loaded.get('meta') or {}).get('seed'),
-                  precision=cfg.get('test_precision', 'float32'), machine=cpu_info(),
+                  precision=loop_dtype(cfg, 'test_cfg', resolve_device(None)), machine=cpu_info(),
                   metrics={k: float(v) for k, v in metrics.items()}, result_files=files)
     tables = []
     if bootstrap > 0 and files:

@@ -13,10 +13,10 @@ from mmengine.dist import barrier
 
 from .config import (add_tensorboard, check_dataset_files, default_work_dir, load_config,
                      set_input_size)
+from .detector import resolve_device
 from .engine.mixed_precision import configure_amp, describe_precision
 from .engine.runner import build_runner, stop_workers
 from .engine.work_dir import guard_work_dir, lock_work_dir, resume_checkpoint, unlock_work_dir
-from .detector import resolve_device
 from .errors import UserError
 from .hardware import describe_cpu
 

@@ -1,7 +1,6 @@
 """tools/test.py on a tiny trained model, in this process: outputs where the help says,
 the checkpoint read once, strict checkpoints."""
 import json
-from types import SimpleNamespace
 
 import torch
 

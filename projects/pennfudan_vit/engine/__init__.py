@@ -3,8 +3,9 @@ loading under torch>=2.6, work dirs and the Runner."""
 from .checkpoints import (AtomicLocalBackend, CheckpointDownloadError, mmengine_safe_globals,
                           register_checkpoint_download_hints, register_mmengine_safe_globals)
 from .layer_decay import ViTLayerDecayOptimWrapperConstructor, get_vit_layer_depth
-from .mixed_precision import (CPUBF16OptimWrapper, FP32IslandsHook, add_fp32_islands,
-                              amp_dtype, configure_amp, describe_precision)
+from .mixed_precision import (WRAPPER_DTYPES, CPUBF16OptimWrapper, FP32IslandsHook,
+                              add_fp32_islands, amp_dtype, configure_amp, describe_precision,
+                              loop_dtype)
 from .rng_state_hook import RNGStateHook
 from .runner import build_runner, exit_distributed
 from .sample_seed import SampleSeedHook, SeedPerSample, seeders
@@ -14,8 +15,9 @@ register_mmengine_safe_globals()
 register_checkpoint_download_hints()
 
 __all__ = [
-    'add_fp32_islands', 'amp_dtype', 'AtomicLocalBackend', 'build_runner', 'configure_amp',
-    'CPUBF16OptimWrapper', 'describe_precision', 'FP32IslandsHook', 'CheckpointDownloadError', 'exit_distributed',
+    'add_fp32_islands', 'amp_dtype', 'AtomicLocalBackend', 'build_runner',
+    'CheckpointDownloadError', 'configure_amp', 'CPUBF16OptimWrapper', 'describe_precision',
+    'exit_distributed', 'FP32IslandsHook', 'loop_dtype', 'WRAPPER_DTYPES',
     'get_vit_layer_depth', 'guard_work_dir', 'lock_work_dir', 'mmengine_safe_globals',
     'register_checkpoint_download_hints', 'register_mmengine_safe_globals',
     'resume_checkpoint', 'RNGStateHook', 'SampleSeedHook', 'seeders', 'SeedPerSample',

@@ -16,11 +16,21 @@ from torch import nn
 from ..hardware import cpu_info
 
 
+# the autocast dtype each mixed-precision optim wrapper trains in (others: float32)
+WRAPPER_DTYPES = dict(AmpOptimWrapper='float16', CPUBF16OptimWrapper='bfloat16')
+
+
 def amp_dtype(device: str) -> Optional[str]:
     """The autocast dtype ``--amp`` means on ``device``; None where nothing is native."""
     if device.startswith('cuda'):
         return 'float16'
     return 'bfloat16' if cpu_info()['bf16'] else None
+
+
+def loop_dtype(cfg: Config, loop: str, device: str) -> str:
+    """The dtype ``cfg``'s ``loop`` (e.g. ``test_cfg``) runs in on ``device``: the native
+    one where :func:`configure_amp` turned its autocast on, else float32."""
+    return ((cfg.get(loop) or {}).get('fp16') and amp_dtype(device)) or 'float32'
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -94,7 +104,7 @@ def configure_amp(cfg: Config, device: str, loops=('val_cfg', )) -> Optional[str
 def describe_precision(cfg: Config) -> str:
     """One line for the training log: the precision of ``cfg``'s training and the CPU."""
     from ..hardware import describe_cpu
-    kind = (cfg.get('optim_wrapper') or {}).get('type')
-    what = dict(AmpOptimWrapper='fp16 autocast, dynamic loss scaling (CUDA)',
-                CPUBF16OptimWrapper='bf16 autocast, fp32 weights').get(kind, 'fp32')
+    dtype = WRAPPER_DTYPES.get((cfg.get('optim_wrapper') or {}).get('type'))
+    what = dict(float16='fp16 autocast, dynamic loss scaling (CUDA)',
+                bfloat16='bf16 autocast, fp32 weights').get(dtype, 'fp32')
     return f'precision: {what}; CPU: {describe_cpu()}'
