@@ -21,6 +21,10 @@ from pennfudan_vit.errors import UserError
     ({'train_dataloader.sampler.shufle': False}, 'DefaultSampler takes no argument "shufle"'),
     ({'model.train_cfg.rpn.assigner.pos_iou_thrr': 0.5},
      'MaxIoUAssigner takes no argument "pos_iou_thrr"'),
+    ({'model.roi_head.bbox_roi_extractor.type': 'SeparableRoIExtracter'},
+     r'SeparableRoIExtracter is not in the model registry \(close: SeparableRoIExtractor'),
+    ({'optim_wrapper.type': 'AmpOptimWraper'},
+     r'AmpOptimWraper is not in the optim_wrapper registry \(close: AmpOptimWrapper'),
     # the pyramid's strides and the heads' strides must agree (mmdet trusts them)
     ({'model.neck.start_level': 0},
      r'outputs strides \[4, 8, 16, 32\], but model.rpn_head.anchor_generator.strides'),
@@ -41,6 +45,8 @@ def test_bad_options(options, message):
     {'default_hooks.checkpoint.filename_tmpl': 'ep_{}.pth'},  # forwarded to save_checkpoint
     {'val_evaluator.metric': 'bbox'},                  # str for a list of str
     {'model.neck.act_cfg': dict(type='ReLU')},
+    {'model.roi_head.bbox_roi_extractor.type': 'SeparableRoIExtractor',   # the plugin's
+     'optim_wrapper.type': 'OptimWrapper'},                              # mmengine's
     {'model.neck.start_level': 0, 'model.neck.num_outs': 5,   # the stride-4 pyramid again
      'model.rpn_head.anchor_generator.strides': [4, 8, 16, 32, 64],
      'model.roi_head.bbox_roi_extractor.featmap_strides': [4, 8, 16, 32],

@@ -6,6 +6,7 @@ import torchvision
 from mmengine.optim import build_optim_wrapper
 
 from helpers import CPU_CONFIG, make_det_batch
+from pennfudan_vit.errors import UserError
 from pennfudan_vit.models.separable_roi_align import (SeparableRoIAlign, SeparableRoIExtractor,
                                                       separable_roi_align)
 
@@ -55,9 +56,9 @@ def test_boxes_stay_fp32_and_products_run_in_bf16_under_cpu_autocast():
 
 
 def test_refuses_what_it_cannot_compute():
-    with pytest.raises(ValueError, match='sampling_ratio > 0'):
+    with pytest.raises(UserError, match='sampling_ratio > 0'):
         SeparableRoIAlign(7, 1 / 8, sampling_ratio=0)
-    with pytest.raises(ValueError, match='takes roi_layer type RoIAlign'):
+    with pytest.raises(UserError, match='takes roi_layer type RoIAlign'):
         SeparableRoIExtractor(roi_layer=dict(type='RoIPool', output_size=7), out_channels=8,
                               featmap_strides=[8])
 

@@ -1,4 +1,5 @@
 """Checks that turn a user's config mistakes into one line before a Runner starts."""
+import difflib
 import inspect
 import json
 import os.path as osp
@@ -99,6 +100,21 @@ def check_module_args(node: dict, path: List[str], keys: Optional[Iterable[str]]
                             f'(it takes: {allowed})')
 
 
+def check_type_known(kind: str, path: List[str], option: str) -> None:
+    """Raise if ``kind``, given for the ``type`` of the dict at ``path``, is not in the
+    registry that builds it (the closest names as the fix)."""
+    registry = _registry_for(path)
+    if registry is None or '.' in kind:   # a scoped name is for the Runner to resolve
+        return
+    if registry.get(kind) is None:
+        names, reg = set(), registry
+        while reg is not None:   # mmdet's registry and the mmengine one behind it
+            names, reg = names | set(reg.module_dict), reg.parent
+        near = difflib.get_close_matches(kind, sorted(names), n=3, cutoff=0.6)
+        raise UserError(f'--cfg-options {option}: {kind} is not in the {registry.name} '
+                        'registry' + (f' (close: {", ".join(near)})' if near else ''))
+
+
 def validate_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> None:
     """Reject ``--cfg-options`` whose key does not exist or whose value has the wrong kind."""
     for full_key, value in (options or {}).items():
@@ -129,6 +145,8 @@ def validate_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> None
                 if old and new and old != new and not strs:
                     raise UserError(f'--cfg-options {full_key}={value!r}: expected a {old} '
                                     f'like the config\'s {node!r}, got a {new}')
+                if part == 'type' and isinstance(value, str):
+                    check_type_known(value, here, f'{full_key}={value}')
 
 
 def check_hooks(cfg: Config) -> None:

@@ -19,6 +19,8 @@ from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
+from ..errors import UserError
+
 
 def axis_weights(start: Tensor, length: Tensor, bins: int, size: int, grid: int) -> Tensor:
     """(R, bins, size): the weights of map rows (or columns) for each RoI's bins, averaged
@@ -58,8 +60,7 @@ def separable_roi_align(feats: Tensor, rois: Tensor, output_size, spatial_scale:
         # rows: (k*ph, H) @ (H, C*W); columns: (k, ph*C, W) @ (k, W, pw)
         rows = wy[index].reshape(k * ph, h) @ feats[b].transpose(0, 1).reshape(h, c * w)
         both = torch.bmm(rows.reshape(k, ph * c, w), wx[index].transpose(1, 2))
-        out = out.index_put((index, ), both.reshape(k, ph, c, pw).transpose(1, 2).to(
-            out.dtype))
+        out[index] = both.reshape(k, ph, c, pw).transpose(1, 2).to(out.dtype)
     return out
 
 
@@ -69,7 +70,7 @@ class SeparableRoIAlign(RoIAlign):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not self.aligned or self.pool_mode != 'avg' or self.sampling_ratio <= 0:
-            raise ValueError('SeparableRoIAlign needs aligned=True, pool_mode="avg" and '
+            raise UserError('SeparableRoIAlign needs aligned=True, pool_mode="avg" and '
                              f'sampling_ratio > 0; got {self!r}')
 
     def forward(self, input: Tensor, rois: Tensor) -> Tensor:
@@ -85,7 +86,7 @@ class SeparableRoIExtractor(SingleRoIExtractor):
     def build_roi_layers(self, layer_cfg: dict, featmap_strides: List[int]) -> nn.ModuleList:
         cfg = dict(layer_cfg)
         if cfg.pop('type') != 'RoIAlign':
-            raise ValueError(f'SeparableRoIExtractor takes roi_layer type RoIAlign; got '
+            raise UserError(f'SeparableRoIExtractor takes roi_layer type RoIAlign; got '
                              f'{layer_cfg}')
         return nn.ModuleList(SeparableRoIAlign(spatial_scale=1 / s, **cfg)
                              for s in featmap_strides)
