@@ -1,4 +1,5 @@
 """The step benchmark of a config: one run as a JSON-ready record, and its text report."""
+import copy
 import json
 import os
 import platform
@@ -13,7 +14,7 @@ from mmengine.config import Config
 from pennfudan_vit.config import (check_dataset_files, drop_pretrained, load_config,
                                   set_input_size)
 from pennfudan_vit.detector import load_detector
-from pennfudan_vit.engine.mixed_precision import add_fp32_islands
+from pennfudan_vit.engine.mixed_precision import adapt_to_cpu_bf16
 from pennfudan_vit.errors import UserError
 from pennfudan_vit.hardware import cpu_info
 
@@ -67,14 +68,16 @@ def _time_models(cfg: Config, s: Settings, rec: Dict[str, Any], mode: str,
     """Time ours and, with ``reference``, the torchvision reference on the same batches;
     with ``compare_fp32`` (and ``s.amp``), ours in fp32 too, into ``rec['fp32']``."""
     model, _ = load_detector(cfg, checkpoint, s.device)
+    fp32_model = copy.deepcopy(model) if compare_fp32 else None   # the same weights
     if amp_dtype_name(s.device, s.amp) == 'bfloat16':
-        add_fp32_islands(model)   # no-ops in fp32: the fp32 timing may share the model
+        adapt_to_cpu_bf16(model)
     if s.channels_last:
-        use_channels_last(model, model.backbone)
+        for m in filter(None, (model, fp32_model)):
+            use_channels_last(m, m.backbone)
     # name -> (model, optim wrapper config, mixed precision)
     models = dict(ours=(model, cfg.optim_wrapper, s.amp))
     if compare_fp32:
-        models['fp32'], rec['fp32'] = (model, cfg.optim_wrapper, False), {}
+        models['fp32'], rec['fp32'] = (fp32_model, cfg.optim_wrapper, False), {}
     if reference:
         base = BaselineDetector(cfg, rec['input_size']).to(s.device)
         if s.channels_last:

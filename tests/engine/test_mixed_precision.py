@@ -45,7 +45,7 @@ def test_amp_is_bf16_on_a_cpu_with_bf16_units(cpu_units):
     cfg = amp_config()
     assert mp.configure_amp(cfg, 'cpu') == 'bfloat16'
     assert cfg.optim_wrapper.type == 'CPUBF16OptimWrapper' and 'loss_scale' not in cfg.optim_wrapper
-    assert cfg.val_cfg.fp16 and cfg.custom_hooks[-1]['type'] == 'FP32IslandsHook'
+    assert cfg.val_cfg.fp16 and cfg.custom_hooks[-1]['type'] == 'CPUBF16ModelHook'
     assert 'bf16 autocast' in mp.describe_precision(cfg)
 
 
@@ -79,19 +79,42 @@ class TwoStage(nn.Module):
     def __init__(self):
         super().__init__()
         self.backbone, self.rpn_head = nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 1)
+        from mmpretrain.models.utils import MultiheadAttention
+        self.attn = MultiheadAttention(8, 2)
 
     def forward(self, x):
         return self.rpn_head(self.backbone(x))
 
 
-def test_fp32_islands_once():
+def test_adapted_once_fp32_islands_channels_last_matmul_attention():
     out = mp.to_float(dict(a=[torch.ones(1, dtype=torch.bfloat16)],
                            b=(torch.ones(1, dtype=torch.int64), )))
     assert out['a'][0].dtype == torch.float32 and out['b'][0].dtype == torch.int64
     model = TwoStage()
-    mp.add_fp32_islands(model)
-    mp.add_fp32_islands(model)
+    mp.adapt_to_cpu_bf16(model)
+    mp.adapt_to_cpu_bf16(model)
     assert len(model.rpn_head._forward_hooks) == 1
+    assert model.backbone.weight.is_contiguous(memory_format=torch.channels_last)
+    assert model.attn.scaled_dot_product_attention is mp.matmul_attention
     with torch.autocast('cpu', dtype=torch.bfloat16):
         assert model.backbone(torch.rand(1, 3, 8, 8)).dtype == torch.bfloat16
         assert model(torch.rand(1, 3, 8, 8)).dtype == torch.float32   # the head's island
+
+
+def test_matmul_attention_only_where_autograd_records_cpu_bf16(monkeypatch):
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 50, 16, generator=g) for _ in range(3))
+    ref = F.scaled_dot_product_attention(q, k, v)
+    calls = []
+    monkeypatch.setattr(F, 'scaled_dot_product_attention',
+                        lambda *a, **kw: calls.append(a[0].dtype) or ref)
+    qb, kb, vb = (t.bfloat16().requires_grad_(True) for t in (q, k, v))
+    out = mp.matmul_attention(qb, kb, vb)
+    out.float().sum().backward()
+    assert not calls and out.dtype == qb.grad.dtype == torch.bfloat16
+    assert ((out.float() - ref).norm() / ref.norm()) < 1e-2   # bf16 products' rounding
+    with torch.no_grad():   # inference: the flash kernel, fastest there
+        mp.matmul_attention(qb, kb, vb)
+    mp.matmul_attention(q, k, v)   # fp32
+    assert calls == [torch.bfloat16, torch.float32]

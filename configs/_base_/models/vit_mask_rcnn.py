@@ -1,8 +1,8 @@
 # ViTDet-style Mask R-CNN: mmpretrain ViT-B/16 -> SimpleFPN -> the Penn-Fudan
 # Mask R-CNN heads, with 2 RPN convs, a 4conv-1fc box head and LN2d in neck and
 # heads, as in ViTDet. Only the differences from the R50-FPN model live here.
-# RoIAlign runs torchvision's kernel: the same values and gradients as mmcv's,
-# faster on CPU (docs/benchmarks.md).
+# RoIAlign runs torchvision's kernel (the same values and gradients as mmcv's, faster
+# on CPU); SeparableRoIExtractor gives it a multi-core CPU backward (docs/benchmarks.md).
 _base_ = './mask_rcnn_r50_fpn.py'
 
 norm_cfg = dict(type='mmpretrain.LN2d', eps=1e-6)
@@ -30,11 +30,13 @@ model = dict(
     rpn_head=dict(num_convs=2),
     roi_head=dict(
         bbox_roi_extractor=dict(
+            type='SeparableRoIExtractor',
             roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=2,
                            use_torchvision=True)),
         bbox_head=dict(
             type='Shared4Conv1FCBBoxHead', conv_out_channels=256, norm_cfg=norm_cfg),
         mask_roi_extractor=dict(
+            type='SeparableRoIExtractor',
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=2,
                            use_torchvision=True)),
         mask_head=dict(norm_cfg=norm_cfg)))

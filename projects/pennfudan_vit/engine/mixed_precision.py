@@ -6,12 +6,13 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 from mmengine.registry import HOOKS, OPTIM_WRAPPERS
-from torch import nn
+from torch import Tensor, nn
 
 from ..hardware import cpu_info
 
@@ -53,30 +54,53 @@ def to_float(obj: Any) -> Any:
     return {k: to_float(v) for k, v in obj.items()} if isinstance(obj, dict) else obj
 
 
-def add_fp32_islands(model: nn.Module) -> None:
-    """Keep RoIAlign and box/mask post-processing in fp32 under CPU bf16 autocast: mmcv's
-    CPU RoIAlign and NMS have no bf16 kernels, and mmdet casts the RoIs to the feature
-    dtype (bf16 box corners are several pixels coarse at these sizes). So RoI extractors
-    get fp32 features and the heads' raw outputs become fp32; convolutions and matmuls
-    stay bf16. Adding them twice is a no-op."""
+def matmul_attention(q: Tensor, k: Tensor, v: Tensor, attn_mask: Optional[Tensor] = None,
+                     dropout_p: float = 0.0, **kwargs: Any) -> Tensor:
+    """``F.scaled_dot_product_attention``, except while autograd records bf16 on a CPU: the
+    CPU flash kernel's bf16 backward is slower than its fp32 one, so there attention runs
+    as two bf16 matrix products around a softmax (whose kernel accumulates in fp32), and
+    so does its backward."""
+    if (q.dtype != torch.bfloat16 or q.device.type != 'cpu' or not torch.is_grad_enabled()
+            or attn_mask is not None or kwargs):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, **kwargs)
+    weights = ((q * q.shape[-1]**-0.5) @ k.transpose(-2, -1)).softmax(-1)
+    return torch.dropout(weights, dropout_p, True) @ v
+
+
+def adapt_to_cpu_bf16(model: nn.Module) -> None:
+    """What CPU bf16 autocast needs beyond the autocast itself. In fp32 each change is a
+    no-op or a memory layout, so an adapted model still runs fp32; adapting twice is a no-op.
+
+    - fp32 islands: RoIAlign and box/mask post-processing stay fp32. The CPU RoIAlign and
+      NMS kernels have no bf16 versions, and mmdet casts the RoIs to the feature dtype (bf16
+      box corners are several pixels coarse at these sizes). So RoI extractors get fp32
+      features and the heads' raw outputs become fp32; convolutions and matmuls stay bf16.
+    - attention that calls ``F.scaled_dot_product_attention`` (mmpretrain's) calls
+      :func:`matmul_attention` instead.
+    - convolution weights go channels-last, the layout oneDNN's bf16 kernels run fastest
+      in (in place: an optimizer built on the model keeps its parameters)."""
     from mmdet.models.roi_heads.roi_extractors import BaseRoIExtractor
     model = model.module if is_model_wrapper(model) else model
-    if getattr(model, '_fp32_islands', False):
+    if getattr(model, '_cpu_bf16', False):
         return
-    model._fp32_islands = True
+    model._cpu_bf16 = True
+    model.to(memory_format=torch.channels_last)
     for name, module in model.named_modules():
         if isinstance(module, BaseRoIExtractor):
             module.register_forward_pre_hook(lambda m, a: (to_float(tuple(a[0])), *a[1:]))
         elif name in ('rpn_head', 'roi_head.bbox_head', 'roi_head.mask_head'):
             module.register_forward_hook(lambda m, a, out: to_float(out))
+        elif getattr(module, 'scaled_dot_product_attention', None) is \
+                F.scaled_dot_product_attention:
+            module.scaled_dot_product_attention = matmul_attention
 
 
 @HOOKS.register_module()
-class FP32IslandsHook(Hook):
-    """:func:`add_fp32_islands` on the runner's model before anything runs."""
+class CPUBF16ModelHook(Hook):
+    """:func:`adapt_to_cpu_bf16` on the runner's model before anything runs."""
 
     def before_run(self, runner) -> None:
-        add_fp32_islands(runner.model)
+        adapt_to_cpu_bf16(runner.model)
 
 
 def configure_amp(cfg: Config, device: str, loops=('val_cfg', )) -> Optional[str]:
@@ -97,7 +121,7 @@ def configure_amp(cfg: Config, device: str, loops=('val_cfg', )) -> Optional[str
         if cfg.get(loop) is not None:
             cfg[loop]['fp16'] = True   # mmengine's loop autocast: bf16 on a CPU
     if not device.startswith('cuda'):
-        cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='FP32IslandsHook')]
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='CPUBF16ModelHook')]
     return dtype
 
 

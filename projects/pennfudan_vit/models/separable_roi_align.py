@@ -1,25 +1,31 @@
-"""RoIAlign (``aligned=True``, average, fixed sampling grid) as two matrix products.
+"""RoIAlign (``aligned=True``, average, fixed sampling grid) whose CPU backward runs as two
+matrix products.
 
-Bilinear sampling weights factor into a row part and a column part, and so does the
-average over a bin's sampling grid and the rule that drops samples outside the map. So
-one RoI's output is ``Wy @ F @ Wx^T`` per channel, with ``Wy`` (bins x H) and ``Wx``
-(bins x W) built from the box alone. The box stays fp32 while building them; the products
-run in the autocast dtype (bf16 under CPU bf16), and autograd gives a parallel backward.
-torchvision's CPU kernel, which the configs use otherwise, runs its backward on one thread.
+torchvision's CPU RoIAlign backward runs on one thread and scatters into the feature map
+sample by sample; in a CPU training step it costs more than the whole RoI head. Bilinear
+sampling weights factor into a row part and a column part, and so do the average over a
+bin's sampling grid and the rule that drops samples outside the map. So one RoI's output
+is ``Wy @ F @ Wx^T`` per channel, with ``Wy`` (bins x H) and ``Wx`` (bins x W) built from
+the fp32 box alone, and the gradient of the map is ``sum over RoIs of Wy^T @ G @ Wx``:
+matrix products on every core.
 
-Values equal torchvision's ``roi_align(..., aligned=True)`` up to float rounding.
-Memory grows with RoIs x bins x channels x map width, which suits the CPU config's maps;
-use it through ``SeparableRoIExtractor`` in place of mmdet's ``SingleRoIExtractor``.
+The forward is torchvision's kernel, so values (and inference, and ONNX export) are those
+of the default ``RoIAlign(use_torchvision=True)``; gradients equal torchvision's up to the
+order of float sums. On CUDA torchvision's own parallel backward is kept.
 """
 from typing import List
 
 import torch
+import torchvision
 from mmcv.ops import RoIAlign
 from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
 from ..errors import UserError
+
+# RoIs per backward product: bounds its temporary (RoIs x channels x bins x map width)
+CHUNK_ELEMENTS = 1 << 22
 
 
 def axis_weights(start: Tensor, length: Tensor, bins: int, size: int, grid: int) -> Tensor:
@@ -39,29 +45,59 @@ def axis_weights(start: Tensor, length: Tensor, bins: int, size: int, grid: int)
     return (weights * inside[..., None]).mean(2)
 
 
+def roi_align_grad(grad: Tensor, rois: Tensor, shape, spatial_scale: float,
+                   sampling_ratio: int) -> Tensor:
+    """The gradient of the (N, C, H, W) map ``shape`` for ``grad`` of torchvision's
+    ``roi_align(feats, rois, grad.shape[2:], spatial_scale, sampling_ratio, aligned=True)``:
+    per image and chunk of RoIs, ``Wy^T @ (G @ Wx)``."""
+    n, c, h, w = shape
+    k_all, _, ph, pw = grad.shape
+    rois = rois.float()
+    x1, y1, x2, y2 = (rois[:, k] * spatial_scale - 0.5 for k in range(1, 5))
+    wy = axis_weights(y1, y2 - y1, ph, h, sampling_ratio).to(grad.dtype)
+    wx = axis_weights(x1, x2 - x1, pw, w, sampling_ratio).to(grad.dtype)
+    out = grad.new_zeros(n, h, c * w)
+    image = rois[:, 0].long()
+    chunk = max(1, CHUNK_ELEMENTS // (c * ph * w))
+    for b in range(n):
+        index = (image == b).nonzero().flatten()
+        for part in index.split(chunk):
+            k = len(part)
+            # columns: (k, C*ph, pw) @ (k, pw, W); rows: (H, k*ph) @ (k*ph, C*W)
+            cols = torch.bmm(grad[part].reshape(k, c * ph, pw), wx[part])
+            cols = cols.reshape(k, c, ph, w).transpose(1, 2).reshape(k * ph, c * w)
+            out[b] += wy[part].reshape(k * ph, h).t() @ cols
+    return out.reshape(n, h, c, w).transpose(1, 2).contiguous()
+
+
+class _RoIAlign(torch.autograd.Function):
+    """torchvision's forward, :func:`roi_align_grad` backward."""
+
+    @staticmethod
+    def forward(ctx, feats: Tensor, rois: Tensor, output_size, spatial_scale: float,
+                sampling_ratio: int) -> Tensor:
+        ctx.save_for_backward(rois)
+        ctx.args = (feats.shape, spatial_scale, sampling_ratio)
+        return torchvision.ops.roi_align(feats, rois, output_size, spatial_scale,
+                                         sampling_ratio, True)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        rois, = ctx.saved_tensors
+        return roi_align_grad(grad, rois, *ctx.args), None, None, None, None
+
+
 def separable_roi_align(feats: Tensor, rois: Tensor, output_size, spatial_scale: float,
                         sampling_ratio: int) -> Tensor:
     """``torchvision.ops.roi_align(feats, rois, output_size, spatial_scale, sampling_ratio,
     aligned=True)`` for (N, C, H, W) ``feats`` and (K, 5) ``rois`` (image index, x1, y1,
-    x2, y2)."""
-    n, c, h, w = feats.shape
-    ph, pw = output_size
-    rois = rois.float()
-    x1, y1, x2, y2 = (rois[:, k] * spatial_scale - 0.5 for k in range(1, 5))
-    wy = axis_weights(y1, y2 - y1, ph, h, sampling_ratio)
-    wx = axis_weights(x1, x2 - x1, pw, w, sampling_ratio)
-    out = feats.new_zeros(len(rois), c, ph, pw)
-    image = rois[:, 0].long()
-    for b in range(n):
-        index = (image == b).nonzero().flatten()
-        if not len(index):
-            continue
-        k = len(index)
-        # rows: (k*ph, H) @ (H, C*W); columns: (k, ph*C, W) @ (k, W, pw)
-        rows = wy[index].reshape(k * ph, h) @ feats[b].transpose(0, 1).reshape(h, c * w)
-        both = torch.bmm(rows.reshape(k, ph * c, w), wx[index].transpose(1, 2))
-        out[index] = both.reshape(k, ph, c, pw).transpose(1, 2).to(out.dtype)
-    return out
+    x2, y2), with :func:`roi_align_grad` as its backward on a CPU."""
+    if feats.device.type == 'cpu' and feats.requires_grad and torch.is_grad_enabled():
+        # autocast: torchvision's kernel runs in fp32 and so does this backward
+        return _RoIAlign.apply(feats.float(), rois, output_size, spatial_scale,
+                               sampling_ratio).to(feats.dtype)
+    return torchvision.ops.roi_align(feats, rois, output_size, spatial_scale, sampling_ratio,
+                                     True)
 
 
 class SeparableRoIAlign(RoIAlign):
