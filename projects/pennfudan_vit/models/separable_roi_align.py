@@ -2,7 +2,7 @@
 matrix products.
 
 torchvision's CPU RoIAlign backward runs on one thread and scatters into the feature map
-sample by sample; in a CPU training step it costs more than the whole RoI head. Bilinear
+sample by sample, one of the largest ops of a CPU training step (docs/benchmarks.md). Bilinear
 sampling weights factor into a row part and a column part, and so do the average over a
 bin's sampling grid and the rule that drops samples outside the map. So one RoI's output
 is ``Wy @ F @ Wx^T`` per channel, with ``Wy`` (bins x H) and ``Wx`` (bins x W) built from
@@ -10,7 +10,7 @@ the fp32 box alone, and the gradient of the map is ``sum over RoIs of Wy^T @ G @
 matrix products on every core.
 
 The forward is torchvision's kernel, so values (and inference, and ONNX export) are those
-of the default ``RoIAlign(use_torchvision=True)``; gradients equal torchvision's up to the
+of mmcv's ``RoIAlign(use_torchvision=True)``; gradients equal torchvision's up to the
 order of float sums. On CUDA torchvision's own parallel backward is kept.
 """
 from typing import List
