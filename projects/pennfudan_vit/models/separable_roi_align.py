@@ -51,7 +51,7 @@ def roi_align_grad(grad: Tensor, rois: Tensor, shape, spatial_scale: float,
     ``roi_align(feats, rois, grad.shape[2:], spatial_scale, sampling_ratio, aligned=True)``:
     per image and chunk of RoIs, ``Wy^T @ (G @ Wx)``."""
     n, c, h, w = shape
-    k_all, _, ph, pw = grad.shape
+    ph, pw = grad.shape[2:]
     rois = rois.float()
     x1, y1, x2, y2 = (rois[:, k] * spatial_scale - 0.5 for k in range(1, 5))
     wy = axis_weights(y1, y2 - y1, ph, h, sampling_ratio).to(grad.dtype)
@@ -107,7 +107,8 @@ class SeparableRoIAlign(RoIAlign):
         super().__init__(*args, **kwargs)
         if not self.aligned or self.pool_mode != 'avg' or self.sampling_ratio <= 0:
             raise UserError('SeparableRoIAlign needs aligned=True, pool_mode="avg" and '
-                             f'sampling_ratio > 0; got {self!r}')
+                             f'sampling_ratio > 0; got {self!r}; for other settings use '
+                             'type=SingleRoIExtractor for the RoI extractor')
 
     def forward(self, input: Tensor, rois: Tensor) -> Tensor:
         return separable_roi_align(input, rois, self.output_size, self.spatial_scale,
