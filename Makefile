@@ -2,7 +2,7 @@
 PY      ?= .venv/bin/python
 # the dataset: SRC=/path/to/PennFudanPed(.zip), else $PENNFUDAN_SRC, else data/, else download
 SRC     ?=
-AMP     ?=
+FP32    ?=
 DATA    ?= data/pennfudan
 PYTEST_ARGS ?=
 
@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make setup    - create .venv with torch, mmcv (built), mmdet, mmpretrain, plugin"
 	@echo "make demo     - CPU main job: convert data, train the CPU config, test, curves, grid"
-	@echo "                (AMP=1: train in the native mixed precision, bf16 on a bf16 CPU)"
+	@echo "                (bf16 on a CPU with bf16 units, else fp32; FP32=1: fp32 everywhere)"
 	@echo "make test     - fast test suite (what CI runs)"
 	@echo "make test-all - also the slow tests"
 	@echo "make data     - convert Penn-Fudan to COCO JSON in $(DATA) (with 5 folds)"
@@ -20,7 +20,7 @@ setup:
 	bash tools/setup_env.sh
 
 demo:
-	SRC=$(SRC) DATA=$(DATA) PY=$(PY) AMP=$(AMP) bash tools/demo_cpu.sh
+	SRC=$(SRC) DATA=$(DATA) PY=$(PY) FP32=$(FP32) bash tools/demo_cpu.sh
 
 data:
 	$(PY) data_prep/pennfudan_to_coco.py $(if $(SRC),--src $(SRC)) --out $(DATA) --folds 5 --overwrite

@@ -41,8 +41,10 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
          eta_min_ratio=0.05, convert_to_iter_based=True),
 ]
+# bf16 autocast where the CPU has bf16 units (same accuracy as fp32, faster: see
+# docs/benchmarks.md), fp32 elsewhere; tools/train.py --fp32 trains in fp32 everywhere
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='CPUBF16OptimWrapper',
     optimizer=dict(lr=4e-4, weight_decay=0.05),
     paramwise_cfg=dict(layer_decay_rate=1.0))   # from scratch: no layer decay
 auto_scale_lr = dict(base_batch_size=2)

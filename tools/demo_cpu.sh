@@ -5,8 +5,9 @@
 # (or its zip, or --download), else $PENNFUDAN_SRC, else data/, else the download.
 #
 #   bash tools/demo_cpu.sh            (make demo)
-#   AMP=1 bash tools/demo_cpu.sh      (make demo AMP=1: train with --amp, the device's native
-#                                      mixed precision; the test stays fp32)
+#   FP32=1 bash tools/demo_cpu.sh     (make demo FP32=1: train in fp32 where the CPU config
+#                                      would train in bf16, on a CPU with bf16 units)
+# The test is fp32 either way.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -15,7 +16,7 @@ SRC="${SRC:-}"
 DATA="${DATA:-data/pennfudan}"
 CONFIG="${CONFIG:-configs/deit-tiny_mrcnn_pennfudan_cpu.py}"
 WORK="${WORK:-work_dirs/demo_cpu}"
-AMP="${AMP:-}"
+FP32="${FP32:-}"
 T0=$(date +%s)
 # what the console shows of training: our lines, mmengine's progress, warnings and errors
 PROGRESS='^\[train\]|Epoch\((train|val)\)|- (WARNING|ERROR) -'
@@ -40,7 +41,7 @@ mkdir -p "$WORK"
 # the console gets the progress lines; the config dump and the per-epoch COCO tables stay
 # in the file (grep status 1, no line selected yet, is no failure; the trainer's is)
 PYTHONUNBUFFERED=1 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK" --data-root "$DATA" \
-    "${RESUME[@]}" ${AMP:+--amp} | tee "$WORK/train_output.txt" \
+    "${RESUME[@]}" ${FP32:+--fp32} | tee "$WORK/train_output.txt" \
     | { grep --line-buffered -E "$PROGRESS" || [ $? -eq 1 ]; } || {
   status=$?
   echo "[demo] training failed: all its output is $WORK/train_output.txt" >&2

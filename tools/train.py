@@ -1,6 +1,6 @@
 """Train a detector with mmengine's Runner (mmdet's tools/train.py, plus checks).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp | --fp32]
         [--auto-scale-lr] [--vis-backend {local,tensorboard}] [--data-root DIR]
         [--input-size H W] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm}]
 
@@ -20,9 +20,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a detector')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument('--amp', action='store_true',
-                        help='the fastest mixed precision this device runs natively: fp16 '
-                        'on CUDA, bf16 on a CPU with bf16 units, else fp32 with a note')
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument('--amp', action='store_true',
+                           help='the fastest mixed precision this device runs natively: '
+                           'fp16 on CUDA, bf16 on a CPU with bf16 units, else fp32 with a note')
+    precision.add_argument('--fp32', action='store_true',
+                           help='train in fp32 even where the config asks for mixed '
+                           'precision (the CPU config trains in bf16 on a CPU with bf16 units)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale lr linearly with the total batch size')
     parser.add_argument(
@@ -40,7 +44,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     train(train_config(
-        args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
+        args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp, fp32=args.fp32,
         auto_scale_lr=args.auto_scale_lr, vis_backend=args.vis_backend,
         cfg_options=args.cfg_options, data_root=args.data_root, input_size=args.input_size,
         launcher=args.launcher))

@@ -13,7 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import set_random_seed
 
 from pennfudan_vit.detector import build_model
-from pennfudan_vit.engine import build_runner
+from pennfudan_vit.engine import build_runner, configure_fp32
 from pennfudan_vit.fileio import atomic_write
 
 from .torchvision_baseline import BaselineDetector, plain_optim_wrapper
@@ -95,6 +95,8 @@ def train_for_budget(cfg: Config, system: str, marks: Sequence[float], out_dir: 
         type='TimeBudgetHook', marks=list(marks), out_dir=out_dir, warmup_s=warmup_s)]
     if system == 'reference':
         cfg.optim_wrapper = plain_optim_wrapper(cfg)
+    elif cfg.optim_wrapper.type == 'CPUBF16OptimWrapper':
+        configure_fp32(cfg.optim_wrapper)   # both in fp32: the reference has no bf16
     runner = build_runner(cfg, model)
     try:
         runner.train()

@@ -8,7 +8,8 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from pennfudan_vit.engine.mixed_precision import WRAPPER_DTYPES, amp_dtype, configure_amp
+from pennfudan_vit.engine.mixed_precision import (WRAPPER_DTYPES, amp_dtype, configure_amp,
+                                                  configure_fp32)
 
 
 def amp_dtype_name(device: str, amp: bool) -> str:
@@ -34,9 +35,7 @@ def build_optim_wrapper(model: nn.Module, ow_cfg: dict, device: str,
     if amp:
         configure_amp(cfg, device, loops=())
     elif not device.startswith('cuda'):
-        for key in ('loss_scale', 'dtype'):
-            ow.pop(key, None)
-        ow.type = 'OptimWrapper'
+        configure_fp32(ow)
     return build(model, ow.to_dict()), WRAPPER_DTYPES.get(ow.type, 'float32')
 
 

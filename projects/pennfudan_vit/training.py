@@ -14,7 +14,7 @@ from mmengine.dist import barrier
 from .config import (add_tensorboard, check_dataset_files, default_work_dir, load_config,
                      set_input_size)
 from .detector import resolve_device
-from .engine.mixed_precision import configure_amp, describe_precision
+from .engine.mixed_precision import configure_amp, configure_fp32, describe_precision
 from .engine.runner import build_runner, stop_workers
 from .engine.work_dir import guard_work_dir, lock_work_dir, resume_checkpoint, unlock_work_dir
 from .errors import UserError
@@ -22,7 +22,8 @@ from .hardware import describe_cpu
 
 
 def train_config(config: str, work_dir: Optional[str] = None, resume: Optional[str] = None,
-                 amp: bool = False, auto_scale_lr: bool = False, vis_backend: str = 'local',
+                 amp: bool = False, fp32: bool = False, auto_scale_lr: bool = False,
+                 vis_backend: str = 'local',
                  cfg_options: Optional[Dict[str, Any]] = None, data_root: Optional[str] = None,
                  input_size: Optional[Sequence[int]] = None, launcher: str = 'none') -> Config:
     """The config to train; its work dir stays locked for this process until
@@ -30,6 +31,8 @@ def train_config(config: str, work_dir: Optional[str] = None, resume: Optional[s
 
     ``resume``: None (a fresh run; refused over an earlier run's checkpoints), ``'auto'``
     (the newest readable checkpoint of the work dir) or a checkpoint path.
+    ``amp``: the device's native mixed precision; ``fp32``: fp32 even where the config
+    asks for mixed precision (without either, the config's, as the device runs it).
     ``vis_backend='tensorboard'`` also writes TensorBoard events.
     """
     cfg = load_config(config, cfg_options, data_root)
@@ -37,7 +40,11 @@ def train_config(config: str, work_dir: Optional[str] = None, resume: Optional[s
         set_input_size(cfg, tuple(input_size))
     cfg.launcher = launcher
     cfg.work_dir = default_work_dir(cfg, config, work_dir)
-    if amp or cfg.optim_wrapper.get('type') in ('AmpOptimWrapper', 'CPUBF16OptimWrapper'):
+    if amp and fp32:
+        raise UserError('--amp and --fp32 contradict each other: pass one of them')
+    if fp32:
+        configure_fp32(cfg.optim_wrapper)
+    elif amp or cfg.optim_wrapper.get('type') in ('AmpOptimWrapper', 'CPUBF16OptimWrapper'):
         # the config's or --amp's mixed precision, as this device runs it natively
         if configure_amp(cfg, resolve_device(None)) is None:
             print(f'[train] mixed precision: none native here, training in fp32 '

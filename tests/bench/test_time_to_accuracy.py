@@ -44,8 +44,14 @@ def test_bad_input_is_one_line(tmp_path, user_error):
 
 
 @pytest.mark.slow
-def test_both_systems_snapshot_at_each_mark_and_are_scored(tmp_path, coco_data, capsys):
+def test_both_systems_snapshot_at_each_mark_and_are_scored(tmp_path, coco_data, capsys,
+                                                           monkeypatch):
     from pennfudan_bench.budget import MODELS
+    from pennfudan_vit.engine import mixed_precision as mp
+    # on a CPU with bf16 units too, both systems train in fp32
+    monkeypatch.setattr(mp, 'cpu_info', lambda: dict(model='x', cpus=2, bf16=['amx_bf16'],
+                                                     int8=[]))
+    monkeypatch.setattr(mp, 'adapt_to_cpu_bf16', lambda model: pytest.fail('adapted to bf16'))
     from pennfudan_vit.config import load_config
     from pennfudan_vit.detector import load_weights
     records = {}

@@ -64,15 +64,55 @@ def test_amp_on_cuda_is_mmengine_amp(cpu_units):
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and not cfg.custom_hooks
 
 
-def test_cpu_bf16_wrapper_runs_the_forward_in_bf16_and_steps_in_fp32():
-    model = nn.Linear(4, 4)
+def test_cpu_bf16_wrapper_runs_the_forward_in_bf16_and_steps_in_fp32(cpu_units):
+    cpu_units(['amx_bf16'])
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Flatten(), nn.Linear(4, 4))
     wrapper = mp.CPUBF16OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     assert isinstance(wrapper, OptimWrapper)
     with wrapper.optim_context(model):
-        out = model(torch.ones(2, 4))
-    assert out.dtype == torch.bfloat16
+        out = model(torch.ones(2, 3, 1, 1))
+    assert out.dtype == torch.bfloat16 and model._cpu_bf16   # adapted on first use
     wrapper.update_params(out.float().sum())
-    assert model.weight.dtype == torch.float32
+    assert model[0].weight.dtype == torch.float32
+
+
+def test_cpu_bf16_wrapper_is_fp32_with_a_note_without_bf16_units(cpu_units, monkeypatch):
+    cpu_units([])
+    notes = []
+    monkeypatch.setattr(mp, 'print_log', lambda msg, **kw: notes.append(msg))
+    model = nn.Linear(4, 4)
+    wrapper = mp.CPUBF16OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    with wrapper.optim_context(model):
+        assert model(torch.ones(2, 4)).dtype == torch.float32
+    assert not getattr(model, '_cpu_bf16', False)
+    assert len(notes) == 1 and 'no bf16 units, training in fp32' in notes[0]
+
+
+def test_fused_adamw_moments_follow_the_weights_layout_across_a_resume(cpu_units):
+    """A bf16 run's channels-last weights resumed with contiguous moments (and a bf16 run's
+    moments resumed by an fp32 run) step as the uninterrupted run does."""
+    cpu_units(['amx_bf16'])
+    g = torch.Generator().manual_seed(0)
+    grads = [torch.randn(8, 4, 3, 3, generator=g) for _ in range(3)]
+
+    def run(layouts):
+        weight = nn.Parameter(torch.ones(8, 4, 3, 3).contiguous(memory_format=layouts[0]))
+        state = None
+        for grad, layout in zip(grads, layouts):
+            weight.data = weight.data.contiguous(memory_format=layout)
+            wrapper = mp.CPUBF16OptimWrapper(torch.optim.AdamW([weight], lr=0.1, fused=True))
+            if state is not None:
+                wrapper.load_state_dict(state)
+            weight.grad = grad.contiguous(memory_format=layout)
+            wrapper.step()
+            state = wrapper.state_dict()
+            assert all(v.is_contiguous() for v in state['state'][0].values())
+        return weight.detach()
+
+    cl, contiguous = torch.channels_last, torch.contiguous_format
+    reference = run([contiguous] * 3)
+    for layouts in ([contiguous, cl, cl], [cl, cl, contiguous], [cl] * 3):
+        assert torch.allclose(run(layouts), reference, rtol=0, atol=1e-6), layouts
 
 
 class TwoStage(nn.Module):

@@ -80,13 +80,14 @@ def test_demo_shows_progress_keeps_the_log_and_compares_with_the_seeds(tmp_path)
     assert '95% prediction interval' in proc.stdout
 
 
-def test_demo_amp_trains_with_amp_and_tests_in_fp32(tmp_path):
-    proc = _demo(tmp_path, 'none-fails', AMP='1')
+def test_demo_fp32_trains_with_fp32_and_the_default_leaves_precision_to_the_config(tmp_path):
+    proc = _demo(tmp_path, 'none-fails', FP32='1')
     assert proc.returncode == 0, proc.stderr
     calls = (tmp_path / 'work' / 'calls.txt').read_text().splitlines()
     train, test = (next(c for c in calls if c.startswith(f'tools/{tool}.py'))
                    for tool in ('train', 'test'))
-    assert train.endswith(' --resume --amp') and '--amp' not in test
+    assert train.endswith(' --resume --fp32') and '--fp32' not in test
     plain = _demo(tmp_path / 'plain', 'none-fails')
     assert plain.returncode == 0
-    assert '--amp' not in (tmp_path / 'plain' / 'work' / 'calls.txt').read_text()
+    calls = (tmp_path / 'plain' / 'work' / 'calls.txt').read_text()
+    assert '--fp32' not in calls and '--amp' not in calls

@@ -184,16 +184,25 @@ def test_ddp_two_processes_gloo(coco_data, tmp_path):
     assert test.stdout.count('[test] metrics:') == 1   # one report, from rank 0
 
 
-def test_amp_trains_in_bf16_where_the_cpu_has_bf16_units(coco_data, tmp_path, monkeypatch):
+@pytest.mark.parametrize('flags, precision', [
+    ([], 'bf16 autocast, fp32 weights'), (['--fp32'], 'fp32')])
+def test_cpu_config_trains_in_bf16_where_the_cpu_has_bf16_units(coco_data, tmp_path, monkeypatch,
+                                                                flags, precision):
     monkeypatch.setattr('pennfudan_vit.engine.mixed_precision.cpu_info',
                         lambda: dict(model='x', cpus=2, bf16=['amx_bf16'], int8=[]))
     opts = [o for o in TINY_OPTIONS if 'max_epochs' not in o and 'indices' not in o] + [
         'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
         'train_dataloader.dataset.indices=2', 'val_dataloader.dataset.indices=1']
     tool_main('train')([CPU_CONFIG, '--work-dir', str(tmp_path), '--data-root', str(coco_data),
-                        *TINY_SIZE, '--amp', '--cfg-options', *opts])
+                        *TINY_SIZE, *flags, '--cfg-options', *opts])
     log = next(tmp_path.glob('*/*.log')).read_text()
-    assert 'precision: bf16 autocast, fp32 weights; CPU: ' in log
-    assert 'Epoch(val) [1][1/1]' in log   # validation ran under bf16 autocast too
+    assert f'precision: {precision}; CPU: ' in log
+    assert 'Epoch(val) [1][1/1]' in log   # validation ran (under bf16 autocast in bf16)
     weights = read_checkpoint(str(tmp_path / 'epoch_1.pth'))['state_dict']
     assert {w.dtype for w in weights.values() if w.is_floating_point()} == {torch.float32}
+
+
+def test_amp_and_fp32_are_exclusive(capsys):
+    with pytest.raises(SystemExit):
+        tool_main('train')([CPU_CONFIG, '--amp', '--fp32'])
+    assert 'not allowed with argument' in capsys.readouterr().err

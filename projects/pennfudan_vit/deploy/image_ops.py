@@ -51,8 +51,8 @@ def _linear_taps(src: int, dst: int, clamp_frac: bool) -> Tuple[np.ndarray, np.n
         frac[(i0 < 0) | (i0 >= src - 1)] = 0
     i1 = np.clip(i0 + 1, 0, src - 1)
     i0 = np.clip(i0, 0, src - 1)
-    w1 = np.rint(frac * _COEF_SCALE).astype(np.int64)
-    w0 = np.rint((np.float32(1) - frac) * _COEF_SCALE).astype(np.int64)
+    w1 = np.rint(frac * _COEF_SCALE).astype(np.int32)
+    w0 = np.rint((np.float32(1) - frac) * _COEF_SCALE).astype(np.int32)
     return i0, i1, np.stack([w0, w1])
 
 
@@ -71,7 +71,7 @@ def resize_bilinear(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
                 ).astype(np.uint8)
     x0, x1, wx = _linear_taps(img.shape[1], w, clamp_frac=True)
     y0, y1, wy = _linear_taps(img.shape[0], h, clamp_frac=False)
-    src = img.astype(np.int64)
+    src = img.astype(np.int32)   # every intermediate stays below 2**31
     rows = (src[:, x0] * wx[0][None, :, None] + src[:, x1] * wx[1][None, :, None]) >> 4
     out = ((rows[y0] * wy[0][:, None, None]) >> 16) + ((rows[y1] * wy[1][:, None, None]) >> 16)
     return np.clip((out + 2) >> 2, 0, 255).astype(np.uint8)

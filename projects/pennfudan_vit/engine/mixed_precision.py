@@ -2,6 +2,7 @@
 the device runs natively: fp16 autocast with loss scaling on CUDA (mmengine's
 AmpOptimWrapper), bf16 autocast on a CPU with bf16 units (AMX-BF16, AVX512-BF16), and fp32
 with a one-line note elsewhere (emulated bf16 is slower than fp32)."""
+import logging
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
@@ -9,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 from mmengine.registry import HOOKS, OPTIM_WRAPPERS
@@ -36,13 +38,45 @@ def loop_dtype(cfg: Config, loop: str, device: str) -> str:
 
 @OPTIM_WRAPPERS.register_module()
 class CPUBF16OptimWrapper(OptimWrapper):
-    """``OptimWrapper`` with the forward under CPU bf16 autocast. The weights, gradients and
-    the step stay fp32, and bf16 has fp32's exponent range, so no loss scaling."""
+    """``OptimWrapper`` whose forward runs under bf16 autocast where the CPU has bf16 units,
+    on a model :func:`adapt_to_cpu_bf16` adapted (a no-op when a hook already did). The
+    weights, gradients and the step stay fp32, and bf16 has fp32's exponent range, so no
+    loss scaling. Without bf16 units, or for a model off the CPU, it is a plain fp32
+    ``OptimWrapper`` with a note in the log: emulated bf16 is slower than fp32."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.native = amp_dtype('cpu') == 'bfloat16'
+        if not self.native:
+            print_log('CPUBF16OptimWrapper: this CPU has no bf16 units, training in fp32',
+                      logger='current', level=logging.WARNING)
 
     @contextmanager
     def optim_context(self, model: nn.Module) -> Iterator[None]:
-        with super().optim_context(model), torch.autocast('cpu', dtype=torch.bfloat16):
+        on_cpu = next(model.parameters()).device.type == 'cpu'
+        if self.native and on_cpu:
+            adapt_to_cpu_bf16(model)
+        with super().optim_context(model), torch.autocast(
+                'cpu', dtype=torch.bfloat16, enabled=self.native and on_cpu):
             yield
+
+    def step(self, **kwargs) -> None:
+        # torch's fused CPU AdamW indexes parameter, gradient and moments by the
+        # parameter's strides, so moments resumed contiguous for a channels-last weight
+        # would be silently misread
+        for group in self.optimizer.param_groups:
+            for p in group['params']:
+                for key, value in self.optimizer.state.get(p, {}).items():
+                    if value.shape == p.shape and value.stride() != p.stride():
+                        self.optimizer.state[p][key] = torch.empty_like(p).copy_(value)
+        super().step(**kwargs)
+
+    def state_dict(self) -> dict:
+        """Moments saved contiguous, the layout a run without bf16 adaptation expects."""
+        state = super().state_dict()
+        state['state'] = {i: {k: v.contiguous() if torch.is_tensor(v) else v
+                              for k, v in s.items()} for i, s in state['state'].items()}
+        return state
 
 
 def to_float(obj: Any) -> Any:
@@ -74,7 +108,8 @@ def adapt_to_cpu_bf16(model: nn.Module) -> None:
     - fp32 islands: RoIAlign and box/mask post-processing stay fp32. The CPU RoIAlign and
       NMS kernels have no bf16 versions, and mmdet casts the RoIs to the feature dtype (bf16
       box corners are several pixels coarse at these sizes). So RoI extractors get fp32
-      features and the heads' raw outputs become fp32; convolutions and matmuls stay bf16.
+      features (contiguous, the layout the kernels read) and the heads' raw outputs become
+      fp32; convolutions and matmuls stay bf16.
     - attention that calls ``F.scaled_dot_product_attention`` (mmpretrain's) calls
       :func:`matmul_attention` instead.
     - convolution weights go channels-last, the layout oneDNN's bf16 kernels run fastest
@@ -87,7 +122,9 @@ def adapt_to_cpu_bf16(model: nn.Module) -> None:
     model.to(memory_format=torch.channels_last)
     for name, module in model.named_modules():
         if isinstance(module, BaseRoIExtractor):
-            module.register_forward_pre_hook(lambda m, a: (to_float(tuple(a[0])), *a[1:]))
+            module.register_forward_pre_hook(lambda m, a: (tuple(
+                f.to(torch.float32, memory_format=torch.contiguous_format) for f in a[0]),
+                *a[1:]))
         elif name in ('rpn_head', 'roi_head.bbox_head', 'roi_head.mask_head'):
             module.register_forward_hook(lambda m, a, out: to_float(out))
         elif getattr(module, 'scaled_dot_product_attention', None) is \
@@ -103,6 +140,13 @@ class CPUBF16ModelHook(Hook):
         adapt_to_cpu_bf16(runner.model)
 
 
+def configure_fp32(optim_wrapper: dict) -> None:
+    """Turn a (mixed-precision) ``optim_wrapper`` config into mmengine's fp32 one."""
+    for key in ('loss_scale', 'dtype'):
+        optim_wrapper.pop(key, None)
+    optim_wrapper['type'] = 'OptimWrapper'
+
+
 def configure_amp(cfg: Config, device: str, loops=('val_cfg', )) -> Optional[str]:
     """Switch ``cfg`` to :func:`amp_dtype`'s mixed precision on ``device`` for training (its
     ``optim_wrapper``) and the evaluation ``loops``; return that dtype (None: fp32)."""
@@ -112,8 +156,7 @@ def configure_amp(cfg: Config, device: str, loops=('val_cfg', )) -> Optional[str
         if device.startswith('cuda'):
             ow.update(type='AmpOptimWrapper', loss_scale=ow.get('loss_scale', 'dynamic'))
         else:
-            for key in ('loss_scale', 'dtype'):
-                ow.pop(key, None)
+            configure_fp32(ow)
             ow.type = 'CPUBF16OptimWrapper' if dtype else 'OptimWrapper'
     if dtype is None:
         return None

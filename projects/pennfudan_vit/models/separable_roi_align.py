@@ -93,9 +93,10 @@ def separable_roi_align(feats: Tensor, rois: Tensor, output_size, spatial_scale:
     aligned=True)`` for (N, C, H, W) ``feats`` and (K, 5) ``rois`` (image index, x1, y1,
     x2, y2), with :func:`roi_align_grad` as its backward on a CPU."""
     if feats.device.type == 'cpu' and feats.requires_grad and torch.is_grad_enabled():
-        # autocast: torchvision's kernel runs in fp32 and so does this backward
-        return _RoIAlign.apply(feats.float(), rois, output_size, spatial_scale,
-                               sampling_ratio).to(feats.dtype)
+        # autocast: torchvision's kernel runs in fp32 and so does this backward; one copy
+        # into the contiguous layout the kernel reads (it would copy a channels-last map)
+        return _RoIAlign.apply(feats.to(torch.float32, memory_format=torch.contiguous_format),
+                               rois, output_size, spatial_scale, sampling_ratio).to(feats.dtype)
     return torchvision.ops.roi_align(feats, rois, output_size, spatial_scale, sampling_ratio,
                                      True)
 
