@@ -18,8 +18,9 @@ CONFIG="${CONFIG:-configs/deit-tiny_mrcnn_pennfudan_cpu.py}"
 WORK="${WORK:-work_dirs/demo_cpu}"
 FP32="${FP32:-}"
 T0=$(date +%s)
-# what the console shows of training: our lines, mmengine's progress, warnings and errors
-PROGRESS='^\[train\]|Epoch\((train|val)\)|- (WARNING|ERROR) -'
+# what the console shows of training: our lines, the precision and CPU, mmengine's
+# progress, warnings and errors
+PROGRESS='^\[train\]|Epoch\((train|val)\)|- (WARNING|ERROR) -|- INFO - precision: '
 step() { printf '\n[demo] (%ss) %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 
 [ -x "$PY" ] || { echo "[demo] no $PY: run 'make setup' first" >&2; exit 1; }

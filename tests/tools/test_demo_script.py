@@ -14,6 +14,8 @@ echo "$*" >> "$WORK/calls.txt"
 case "$1" in *"$FAIL_TOOL") echo "Traceback: $1 broke" >&2; exit 3;; esac
 case "$1" in
   tools/train.py) echo 'model = dict(type="MaskRCNN")'
+                  echo ' - mmengine - INFO - precision: fp32; CPU: test CPU'
+                  echo ' - mmengine - INFO - Checkpoints will be saved to /tmp'
                   echo ' - mmengine - INFO - Epoch(train) [1][50/77]  loss: 2.0'
                   echo ' Average Precision  (AP) @[ IoU=0.50:0.95 ] = 0.100'
                   echo ' - mmengine - INFO - Epoch(val) [1][17/17]  coco/bbox_mAP: 0.1000';;
@@ -71,6 +73,7 @@ def test_demo_shows_progress_keeps_the_log_and_compares_with_the_seeds(tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert 'Epoch(train) [1][50/77]' in proc.stdout and 'Epoch(val) [1][17/17]' in proc.stdout
     assert 'model = dict' not in proc.stdout and 'Average Precision' not in proc.stdout
+    assert 'precision: fp32; CPU: test CPU' in proc.stdout and 'Checkpoints' not in proc.stdout
     log = (tmp_path / 'work' / 'train_output.txt').read_text()
     assert 'model = dict' in log and 'Average Precision' in log and 'Epoch(val)' in log
     calls = (tmp_path / 'work' / 'calls.txt').read_text().splitlines()
