@@ -184,12 +184,13 @@ def test_ddp_two_processes_gloo(coco_data, tmp_path):
     assert test.stdout.count('[test] metrics:') == 1   # one report, from rank 0
 
 
-@pytest.mark.parametrize('flags, precision', [
-    ([], 'bf16 autocast, fp32 weights'), (['--fp32'], 'fp32')])
+@pytest.mark.parametrize('units, flags, precision', [
+    (['amx_bf16'], [], 'bf16 autocast, fp32 weights'), (['amx_bf16'], ['--fp32'], 'fp32'),
+    ([], [], 'fp32')])
 def test_cpu_config_trains_in_bf16_where_the_cpu_has_bf16_units(coco_data, tmp_path, monkeypatch,
-                                                                flags, precision):
+                                                                capsys, units, flags, precision):
     monkeypatch.setattr('pennfudan_vit.engine.mixed_precision.cpu_info',
-                        lambda: dict(model='x', cpus=2, bf16=['amx_bf16'], int8=[]))
+                        lambda: dict(model='x', cpus=2, bf16=units, int8=[]))
     opts = [o for o in TINY_OPTIONS if 'max_epochs' not in o and 'indices' not in o] + [
         'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
         'train_dataloader.dataset.indices=2', 'val_dataloader.dataset.indices=1']
@@ -198,6 +199,8 @@ def test_cpu_config_trains_in_bf16_where_the_cpu_has_bf16_units(coco_data, tmp_p
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert f'precision: {precision}; CPU: ' in log
     assert 'Epoch(val) [1][1/1]' in log   # validation ran (under bf16 autocast in bf16)
+    note = '[train] mixed precision: none native here, training in fp32'
+    assert (note in capsys.readouterr().out) == (not units)
     weights = read_checkpoint(str(tmp_path / 'epoch_1.pth'))['state_dict']
     assert {w.dtype for w in weights.values() if w.is_floating_point()} == {torch.float32}
 
