@@ -156,8 +156,9 @@ def configure_amp(cfg: Config, device: str, loops=('val_cfg', )) -> Optional[str
         if device.startswith('cuda'):
             ow.update(type='AmpOptimWrapper', loss_scale=ow.get('loss_scale', 'dynamic'))
         else:
-            configure_fp32(ow)
-            ow.type = 'CPUBF16OptimWrapper' if dtype else 'OptimWrapper'
+            configure_fp32(ow)   # a CPU has no fp16 loss scaling
+            if dtype:
+                ow.type = 'CPUBF16OptimWrapper'
     if dtype is None:
         return None
     for loop in loops:
